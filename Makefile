@@ -1,0 +1,36 @@
+# Set-up is idempotent: the venv is created once and re-synced only when
+# requirements.lock changes (the stamp file records the installed lock).
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.lock-installed
+# pyenv selects CPython 3.10 through .python-version; TFX 1.16 needs < 3.11.
+PYTHON ?= python
+
+export TF_USE_LEGACY_KERAS := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test venv lock clean
+
+run: $(STAMP)
+	$(PY) local_runner.py
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 10) else f"Python 3.10 is required (TFX 1.16); {sys.executable} is {v[0]}.{v[1]}. Install it with pyenv or pass PYTHON=/path/to/python3.10")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip check
+	touch $(STAMP)
+
+# Re-resolves requirements.in into the full pin set (needs network; review the diff).
+lock: $(STAMP)
+	$(PY) -m pip install --quiet uv==0.13.9
+	$(VENV)/bin/uv pip compile --quiet --python-version 3.10 --python-platform x86_64-manylinux_2_36 \
+	  --no-header requirements.in -o requirements.lock
+
+clean:
+	rm -rf outputs
