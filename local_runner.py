@@ -1,0 +1,90 @@
+"""Runs the taxi-tips pipeline on this machine.
+
+LocalDagRunner, Beam's DirectRunner and a SQLite ML Metadata store: no cluster
+or cloud account needed. With no arguments it trains on data/ and writes
+everything under outputs/; DATA_PATH and OUTPUT_DIR (or the flags) move them.
+Also the file for `tfx pipeline create --engine=local --pipeline_path=...`.
+"""
+
+import os
+
+# TFT and TFMA need Keras 2; this must be set before TensorFlow first loads.
+os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+
+import argparse
+import logging
+from pathlib import Path
+import sys
+import time
+
+from models import features
+from pipeline import configs
+from pipeline import data_source
+
+
+def _parse_args(argv):
+  parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+  parser.add_argument(
+      '--data',
+      type=Path,
+      default=configs.data_path_from_env(),
+      help='a CSV file or a folder of them (default: $DATA_PATH or data/)')
+  parser.add_argument(
+      '--output-dir',
+      type=Path,
+      default=configs.output_dir_from_env(),
+      help='root of every output (default: $OUTPUT_DIR or outputs/)')
+  parser.add_argument(
+      '--infer-schema',
+      action='store_true',
+      help='let SchemaGen infer the schema instead of using the curated one')
+  return parser.parse_args(argv)
+
+
+def _log_to_file(log_dir: Path) -> Path:
+  log_dir.mkdir(parents=True, exist_ok=True)
+  log_file = log_dir / time.strftime('run-%Y%m%d-%H%M%S.log')
+  handler = logging.FileHandler(log_file)
+  handler.setFormatter(
+      logging.Formatter('%(asctime)s %(levelname)s %(name)s: %(message)s'))
+  logging.getLogger().addHandler(handler)
+  logging.getLogger().setLevel(logging.INFO)
+  return log_file
+
+
+def main(argv=None) -> int:
+  args = _parse_args(argv)
+  try:
+    source = data_source.check_csv_source(args.data, features.REQUIRED_COLUMNS)
+  except data_source.DataSourceError as e:
+    print(f'error: {e}', file=sys.stderr)
+    return 2
+
+  # Imported only after the checks above: TensorFlow takes seconds to load.
+  from tfx import v1 as tfx
+  from pipeline import pipeline as pipeline_lib
+  from pipeline import run_report
+
+  paths = configs.LocalPaths(args.output_dir.resolve())
+  log_file = _log_to_file(paths.log_dir)
+  tfx_pipeline = pipeline_lib.create_pipeline(
+      pipeline_name=configs.PIPELINE_NAME,
+      pipeline_root=str(paths.pipeline_root),
+      data_root=str(source.input_base),
+      data_pattern=source.pattern,
+      serving_model_dir=str(paths.serving_model_dir),
+      schema_path=None if args.infer_schema else str(configs.SCHEMA_PATH),
+      metadata_connection_config=tfx.orchestration.metadata
+      .sqlite_metadata_connection_config(str(paths.metadata_path)))
+
+  started = time.time()
+  tfx.orchestration.LocalDagRunner().run(tfx_pipeline)
+  report = run_report.summarize(str(paths.metadata_path), since=started)
+  if report:  # empty when `tfx pipeline create` only inspected the pipeline
+    print(report)
+    print(f'Log: {log_file}')
+  return 0
+
+
+if __name__ == '__main__':
+  sys.exit(main())

@@ -1,0 +1,60 @@
+"""TFX Trainer entry point: `run_fn` trains the model and exports it."""
+
+from absl import logging
+import tensorflow as tf
+import tensorflow_transform as tft
+from tfx_bsl.public import tfxio
+
+from models import features
+from models import model as model_lib
+from models import signatures
+
+
+def _dataset(file_pattern, data_accessor, tf_transform_output, batch_size,
+             shuffle):
+  return data_accessor.tf_dataset_factory(
+      file_pattern,
+      tfxio.TensorFlowDatasetOptions(
+          batch_size=batch_size,
+          shuffle=shuffle,
+          label_key=features.transformed_name(features.LABEL_KEY)),
+      tf_transform_output.transformed_metadata.schema).prefetch(
+          tf.data.AUTOTUNE)
+
+
+def categorical_sizes(tf_transform_output) -> dict:
+  return features.categorical_sizes({
+      key: tf_transform_output.vocabulary_size_by_name(key)
+      for key in features.VOCAB_FEATURE_KEYS
+  })
+
+
+def run_fn(fn_args):
+  """Trains on the transformed train split and exports a serving model.
+
+  Hyperparameters come from pipeline/configs.py through the Trainer's
+  custom_config, so changing one re-runs training (it is part of the cache key).
+  """
+  hparams = fn_args.custom_config['hparams']
+  tf.keras.utils.set_random_seed(hparams['seed'])
+  tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
+
+  train = _dataset(fn_args.train_files, fn_args.data_accessor,
+                   tf_transform_output, hparams['batch_size'], shuffle=True)
+  evaluation = _dataset(fn_args.eval_files, fn_args.data_accessor,
+                        tf_transform_output, hparams['batch_size'],
+                        shuffle=False)
+
+  model = model_lib.build_keras_model(
+      categorical_sizes(tf_transform_output), hparams)
+  model.fit(
+      train,
+      steps_per_epoch=fn_args.train_steps,
+      validation_data=evaluation,
+      validation_steps=fn_args.eval_steps,
+      verbose=2)
+  logging.info('Exporting the serving model to %s', fn_args.serving_model_dir)
+  model.save(
+      fn_args.serving_model_dir,
+      save_format='tf',
+      signatures=signatures.make_signatures(model, tf_transform_output))

@@ -1,0 +1,58 @@
+"""The Evaluator's TFMA configuration: metrics, slices and blessing thresholds."""
+
+from typing import List
+
+import tensorflow_model_analysis as tfma
+
+from models import features
+from models import signatures
+from pipeline.configs import EvalThresholds
+
+
+def _overall_threshold(lower_bound: float, max_regression: float = None):
+  """A threshold on the overall slice only (MetricConfig.threshold would
+  apply it to every slice, and a small slice is legitimately worse)."""
+  change = None
+  if max_regression is not None:
+    change = tfma.GenericChangeThreshold(
+        direction=tfma.MetricDirection.HIGHER_IS_BETTER,
+        absolute={'value': -max_regression})
+  return [
+      tfma.PerSliceMetricThreshold(
+          slicing_specs=[tfma.SlicingSpec()],
+          threshold=tfma.MetricThreshold(
+              value_threshold=tfma.GenericValueThreshold(
+                  lower_bound={'value': lower_bound}),
+              change_threshold=change))
+  ]
+
+
+def create_eval_config(thresholds: EvalThresholds,
+                       slice_features: List[str]) -> tfma.EvalConfig:
+  """Overall and per-slice metrics; thresholds gate the overall slice."""
+  return tfma.EvalConfig(
+      model_specs=[
+          tfma.ModelSpec(
+              signature_name=signatures.SERVING_DEFAULT,
+              label_key=features.transformed_name(features.LABEL_KEY),
+              preprocessing_function_names=[signatures.TRANSFORM_FEATURES])
+      ],
+      slicing_specs=[tfma.SlicingSpec()] +
+      [tfma.SlicingSpec(feature_keys=[key]) for key in slice_features],
+      metrics_specs=[
+          tfma.MetricsSpec(metrics=[
+              tfma.MetricConfig(class_name='ExampleCount'),
+              tfma.MetricConfig(
+                  class_name='AUC',
+                  per_slice_thresholds=_overall_threshold(
+                      thresholds.min_auc, thresholds.max_auc_regression)),
+              tfma.MetricConfig(
+                  class_name='BinaryAccuracy',
+                  per_slice_thresholds=_overall_threshold(
+                      thresholds.min_accuracy)),
+              tfma.MetricConfig(class_name='Precision'),
+              tfma.MetricConfig(class_name='Recall'),
+              tfma.MetricConfig(class_name='Calibration'),
+              tfma.MetricConfig(class_name='CalibrationPlot'),
+          ])
+      ])

@@ -1,0 +1,78 @@
+"""What a finished local run did, read back from ML Metadata."""
+
+import dataclasses
+import os
+from typing import Dict, List, Optional
+
+from ml_metadata import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+
+_State = metadata_store_pb2.Execution.State
+
+
+@dataclasses.dataclass
+class RunSummary:
+  node_states: Dict[str, str]  # node id -> COMPLETE / CACHED / FAILED / ...
+  pushed_model: Optional[str]  # the version directory, if this run pushed
+  blessed: Optional[bool]  # None if the Evaluator did not run
+
+
+def _store(metadata_path: str) -> metadata_store.MetadataStore:
+  config = metadata_store_pb2.ConnectionConfig()
+  config.sqlite.filename_uri = metadata_path
+  config.sqlite.connection_mode = (
+      metadata_store_pb2.SqliteMetadataSourceConfig.READONLY)
+  return metadata_store.MetadataStore(config)
+
+
+def _node_id(store, execution) -> str:
+  for context in store.get_contexts_by_execution(execution.id):
+    if context.type == 'node':
+      return context.name.split('.', 1)[1]  # '<pipeline>.<node id>'
+  return execution.type
+
+
+def latest_run(metadata_path: str, since: float = 0.) -> Optional[RunSummary]:
+  """The newest pipeline run started at or after `since` (epoch seconds)."""
+  if not os.path.exists(metadata_path):
+    return None
+  store = _store(metadata_path)
+  runs = [
+      c for c in store.get_contexts_by_type('pipeline_run')
+      if c.create_time_since_epoch >= since * 1000
+  ]
+  if not runs:
+    return None
+  run = max(runs, key=lambda c: c.create_time_since_epoch)
+  executions = store.get_executions_by_context(run.id)
+  states = {
+      _node_id(store, e): _State.Name(e.last_known_state) for e in executions
+  }
+  summary = RunSummary(states, pushed_model=None, blessed=None)
+  for event in store.get_events_by_execution_ids([e.id for e in executions]):
+    if event.type != metadata_store_pb2.Event.OUTPUT:
+      continue
+    [artifact] = store.get_artifacts_by_id([event.artifact_id])
+    props = artifact.custom_properties
+    if artifact.type == 'ModelBlessing':
+      summary.blessed = props['blessed'].int_value == 1
+    elif artifact.type == 'PushedModel' and props['pushed'].int_value == 1:
+      summary.pushed_model = props['pushed_destination'].string_value
+  return summary
+
+
+def format_summary(summary: RunSummary) -> str:
+  lines: List[str] = ['Pipeline run:']
+  lines += [f'  {node:32} {state}' for node, state in summary.node_states.items()]
+  if summary.pushed_model:
+    lines.append(f'Pushed model: {summary.pushed_model}')
+  elif summary.blessed is False:
+    lines.append('The Evaluator did not bless the model: nothing was pushed.')
+  else:
+    lines.append('No model was pushed in this run.')
+  return '\n'.join(lines)
+
+
+def summarize(metadata_path: str, since: float) -> str:
+  summary = latest_run(metadata_path, since)
+  return format_summary(summary) if summary else ''
