@@ -10,10 +10,17 @@ import os
 
 # TFT and TFMA need Keras 2; this must be set before TensorFlow first loads.
 os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+# TensorFlow's C++ start-up notices (no GPU, no TensorRT) are not news here.
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+# Transform and Trainer pip-install the models/ wheel TFX builds; it has no
+# dependencies, so pip needs neither an index nor to print its progress.
+for _var in ('PIP_NO_INDEX', 'PIP_QUIET', 'PIP_DISABLE_PIP_VERSION_CHECK'):
+  os.environ.setdefault(_var, '1')
 
 import argparse
 import logging
 from pathlib import Path
+import re
 import sys
 import time
 
@@ -41,14 +48,27 @@ def _parse_args(argv):
   return parser.parse_args(argv)
 
 
+_PROGRESS = re.compile(r'Component \S+ is (running|finished)')
+
+
+def _console_filter(record: logging.LogRecord) -> bool:
+  """The console shows component progress and errors; the log file all."""
+  return (record.levelno >= logging.ERROR or
+          bool(_PROGRESS.match(record.getMessage())))
+
+
 def _log_to_file(log_dir: Path) -> Path:
+  """Full log to a new file under log_dir, progress to the console."""
   log_dir.mkdir(parents=True, exist_ok=True)
   log_file = log_dir / time.strftime('run-%Y%m%d-%H%M%S.log')
-  handler = logging.FileHandler(log_file)
-  handler.setFormatter(
+  to_file = logging.FileHandler(log_file)
+  to_file.setFormatter(
       logging.Formatter('%(asctime)s %(levelname)s %(name)s: %(message)s'))
-  logging.getLogger().addHandler(handler)
-  logging.getLogger().setLevel(logging.INFO)
+  to_console = logging.StreamHandler()
+  to_console.addFilter(_console_filter)
+  # With handlers on the root logger, libraries' basicConfig() calls add none.
+  logging.basicConfig(level=logging.INFO, handlers=[to_file, to_console])
+  logging.captureWarnings(True)  # library deprecation warnings go to the file
   return log_file
 
 
@@ -60,13 +80,13 @@ def main(argv=None) -> int:
     print(f'error: {e}', file=sys.stderr)
     return 2
 
+  paths = configs.LocalPaths(args.output_dir.resolve())
+  log_file = _log_to_file(paths.log_dir)
   # Imported only after the checks above: TensorFlow takes seconds to load.
   from tfx import v1 as tfx
   from pipeline import pipeline as pipeline_lib
   from pipeline import run_report
 
-  paths = configs.LocalPaths(args.output_dir.resolve())
-  log_file = _log_to_file(paths.log_dir)
   tfx_pipeline = pipeline_lib.create_pipeline(
       pipeline_name=configs.PIPELINE_NAME,
       pipeline_root=str(paths.pipeline_root),

@@ -44,7 +44,9 @@ def latest_run(metadata_path: str, since: float = 0.) -> Optional[RunSummary]:
   if not runs:
     return None
   run = max(runs, key=lambda c: c.create_time_since_epoch)
-  executions = store.get_executions_by_context(run.id)
+  # Ids grow with creation, so this is the order the nodes ran in.
+  executions = sorted(
+      store.get_executions_by_context(run.id), key=lambda e: e.id)
   states = {
       _node_id(store, e): _State.Name(e.last_known_state) for e in executions
   }
