@@ -8,7 +8,7 @@ Raw names are the CSV columns; every transformed tensor is named
 # The label is derived, not a column: did the rider tip more than 20% of the fare?
 TIPS_KEY = 'tips'
 FARE_KEY = 'fare'
-BIG_TIP_FRACTION = 0.2
+BIG_TIP_FRACTION_DENOMINATOR = 5  # tips > fare / 5
 LABEL_KEY = 'big_tip'
 
 # Heavy-tailed amounts: log1p, then z-score.
@@ -24,12 +24,14 @@ CATEGORICAL_FEATURE_RANGES = {
     'dropoff_community_area': 78,
 }
 
-# Open-ended categories: a vocabulary of the most frequent values (missing is
-# the empty string, itself a token) plus hash buckets for unseen values.
+# Open-ended categories: a vocabulary of the most frequent values plus hash
+# buckets for unseen values. A missing value becomes MISSING_TOKEN, a token of
+# its own (tf.Transform leaves empty strings out of vocabularies).
 VOCAB_FEATURE_KEYS = [
     'payment_type', 'company', 'pickup_census_tract', 'dropoff_census_tract'
 ]
 VOCAB_SIZE = 200
+MISSING_TOKEN = '(missing)'
 OOV_BUCKETS = 5
 
 # Coordinates: z-scored values, and quantile buckets with one extra bucket

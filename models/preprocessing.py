@@ -45,11 +45,17 @@ def _cross(a, b, b_size):
   return a * b_size + b
 
 
+def _cents(x):
+  return tf.round(tf.cast(_densify(x, float('nan')), tf.float64) * 100)
+
+
 def _label(inputs):
-  tips = _densify(inputs[features.TIPS_KEY], float('nan'))
-  fare = _densify(inputs[features.FARE_KEY], float('nan'))
-  # NaN compares false, so a row missing either amount counts as no big tip.
-  return tf.cast(tips > fare * features.BIG_TIP_FRACTION, tf.int64)
+  # In whole cents, so a tip of exactly 20% (5.01 on 25.05) is not "more than"
+  # through float rounding. NaN compares false: a row missing either amount
+  # counts as no big tip.
+  tips = _cents(inputs[features.TIPS_KEY])
+  fare = _cents(inputs[features.FARE_KEY])
+  return tf.cast(tips * features.BIG_TIP_FRACTION_DENOMINATOR > fare, tf.int64)
 
 
 def preprocessing_fn(inputs):
@@ -67,7 +73,7 @@ def preprocessing_fn(inputs):
 
   for key in features.VOCAB_FEATURE_KEYS:
     outputs[xf(key)] = tft.compute_and_apply_vocabulary(
-        _densify(_as_strings(inputs[key]), ''),
+        _densify(_as_strings(inputs[key]), features.MISSING_TOKEN),
         top_k=features.VOCAB_SIZE,
         num_oov_buckets=features.OOV_BUCKETS,
         vocab_filename=key)

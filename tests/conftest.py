@@ -1,0 +1,32 @@
+"""Shared fixtures. Keras 2 must be chosen before TensorFlow first loads."""
+
+import os
+
+os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+from pathlib import Path
+
+import pytest
+
+import helpers
+
+
+@pytest.fixture(scope='session')
+def bundled_rows() -> list:
+  return helpers.read_rows()
+
+
+@pytest.fixture(scope='session')
+def small_data_dir(tmp_path_factory, bundled_rows) -> Path:
+  """The first 4,000 bundled rows: enough to train a useful model in the
+  end-to-end tests, few enough to keep them quick."""
+  folder = tmp_path_factory.mktemp('small_data')
+  helpers.write_csv(folder / 'data.csv', bundled_rows[:4000])
+  return folder
+
+
+@pytest.fixture(scope='session')
+def held_out_rows(bundled_rows) -> list:
+  """Bundled rows the small-data runs never see."""
+  return bundled_rows[-3000:]

@@ -1,0 +1,63 @@
+"""Test helpers: CSV slices and raw tf.Examples built the way a client would."""
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+import tensorflow as tf
+from tensorflow_transform.tf_metadata import schema_utils
+from tfx.utils import io_utils
+from tensorflow_metadata.proto.v0 import schema_pb2
+
+from models import features
+from pipeline import configs
+
+BUNDLED_CSV = configs.DEFAULT_DATA_PATH / 'data.csv'
+
+
+def read_rows(path: Path = BUNDLED_CSV) -> list:
+  with open(path, newline='') as f:
+    return list(csv.DictReader(f))
+
+
+def write_csv(path: Path, rows: list, fieldnames=None) -> Path:
+  path.parent.mkdir(parents=True, exist_ok=True)
+  with open(path, 'w', newline='') as f:
+    writer = csv.DictWriter(f, fieldnames=fieldnames or list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+  return path
+
+
+def raw_feature_spec() -> dict:
+  """Feature name -> parsing spec, from the curated schema."""
+  schema = io_utils.parse_pbtxt_file(
+      str(configs.SCHEMA_PATH), schema_pb2.Schema())
+  return schema_utils.schema_as_feature_spec(schema).feature_spec
+
+
+def to_example(row: dict, spec: dict) -> bytes:
+  """A CSV row as a serialized tf.Example, without the label column."""
+  feature = {}
+  for name, value in row.items():
+    if name == features.TIPS_KEY or value == '':
+      continue
+    dtype = spec[name].dtype
+    if dtype == tf.string:
+      feature[name] = tf.train.Feature(
+          bytes_list=tf.train.BytesList(value=[value.encode()]))
+    elif dtype == tf.int64:
+      feature[name] = tf.train.Feature(
+          int64_list=tf.train.Int64List(value=[int(float(value))]))
+    else:
+      feature[name] = tf.train.Feature(
+          float_list=tf.train.FloatList(value=[float(value)]))
+  return tf.train.Example(features=tf.train.Features(
+      feature=feature)).SerializeToString()
+
+
+def big_tip(row: dict) -> int:
+  """The label, computed independently of preprocessing.py."""
+  if not row['tips'] or not row['fare']:
+    return 0
+  return int(Decimal(row['tips']) > Decimal(row['fare']) / 5)
