@@ -100,9 +100,12 @@ def main(argv=None) -> int:
   started = time.time()
   tfx.orchestration.LocalDagRunner().run(tfx_pipeline)
   report = run_report.summarize(str(paths.metadata_path), since=started)
-  if report:  # empty when `tfx pipeline create` only inspected the pipeline
+  if report:
     print(report)
     print(f'Log: {log_file}')
+  else:  # `tfx pipeline create` only inspected the pipeline: no run to log
+    logging.shutdown()
+    log_file.unlink()
   return 0
 
 

@@ -13,13 +13,18 @@ SERVING_RAW = 'serving_raw'
 TRANSFORM_FEATURES = 'transform_features'
 
 
-def _as_batch_of_one_value(tensor, spec):
-  """A [batch] tensor in the form tf.io.parse_example gives for `spec`."""
-  if isinstance(spec, tf.io.VarLenFeature):
-    batch = tf.shape(tensor, out_type=tf.int64)[0]
-    indices = tf.stack([tf.range(batch), tf.zeros([batch], tf.int64)], axis=1)
-    return tf.SparseTensor(indices, tensor, tf.stack([batch, 1]))
-  return tf.reshape(tensor, [-1, 1])
+def _csv_fields_to_feature(fields, spec):
+  """[batch] CSV field strings -> the [batch, 1] SparseTensor that
+  tf.io.parse_example gives for `spec`; an empty field is a missing value."""
+  present = tf.not_equal(fields, '')
+  rows = tf.where(present)  # [n, 1] int64 row indices
+  values = tf.boolean_mask(fields, present)
+  if spec.dtype != tf.string:
+    values = tf.strings.to_number(values, out_type=spec.dtype)
+  batch = tf.shape(fields, out_type=tf.int64)[0]
+  return tf.SparseTensor(
+      tf.concat([rows, tf.zeros_like(rows)], axis=1), values,
+      tf.stack([batch, 1]))
 
 
 def make_signatures(model: tf.keras.Model, tf_transform_output) -> dict:
@@ -39,14 +44,15 @@ def make_signatures(model: tf.keras.Model, tf_transform_output) -> dict:
   def serve_examples(serialized):
     return predict(tf.io.parse_example(serialized, serving_spec))
 
+  # For JSON requests: every feature as its CSV field text, '' if missing,
+  # so any CSV row (minus the label) is a valid instance.
   @tf.function(input_signature=[{
-      k: tf.TensorSpec([None], spec.dtype, name=k)
-      for k, spec in serving_spec.items()
+      k: tf.TensorSpec([None], tf.string, name=k) for k in serving_spec
   }])
-  def serve_raw(raw_features):
+  def serve_raw(fields):
     return predict({
-        k: _as_batch_of_one_value(raw_features[k], serving_spec[k])
-        for k in serving_spec
+        k: _csv_fields_to_feature(fields[k], spec)
+        for k, spec in serving_spec.items()
     })
 
   @tf.function(

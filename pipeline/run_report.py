@@ -13,8 +13,10 @@ _State = metadata_store_pb2.Execution.State
 @dataclasses.dataclass
 class RunSummary:
   node_states: Dict[str, str]  # node id -> COMPLETE / CACHED / FAILED / ...
-  pushed_model: Optional[str]  # the version directory, if this run pushed
-  blessed: Optional[bool]  # None if the Evaluator did not run
+  pushed_model: Optional[str] = None  # the version directory, if pushed
+  blessed: Optional[bool] = None  # None if the Evaluator did not run
+  trained_model: Optional[str] = None  # URI of the model evaluated
+  baseline_model: Optional[str] = None  # what the Evaluator compared against
 
 
 def _store(metadata_path: str) -> metadata_store.MetadataStore:
@@ -50,11 +52,17 @@ def latest_run(metadata_path: str, since: float = 0.) -> Optional[RunSummary]:
   states = {
       _node_id(store, e): _State.Name(e.last_known_state) for e in executions
   }
-  summary = RunSummary(states, pushed_model=None, blessed=None)
+  summary = RunSummary(states)
   for event in store.get_events_by_execution_ids([e.id for e in executions]):
-    if event.type != metadata_store_pb2.Event.OUTPUT:
-      continue
     [artifact] = store.get_artifacts_by_id([event.artifact_id])
+    key = event.path.steps[0].key if event.path.steps else ''
+    if event.type == metadata_store_pb2.Event.INPUT:
+      # Evaluator and Pusher inputs: the candidate and the baseline.
+      if key == 'model':
+        summary.trained_model = artifact.uri
+      elif key == 'baseline_model':
+        summary.baseline_model = artifact.uri
+      continue
     props = artifact.custom_properties
     if artifact.type == 'ModelBlessing':
       summary.blessed = props['blessed'].int_value == 1
@@ -66,6 +74,8 @@ def latest_run(metadata_path: str, since: float = 0.) -> Optional[RunSummary]:
 def format_summary(summary: RunSummary) -> str:
   lines: List[str] = ['Pipeline run:']
   lines += [f'  {node:32} {state}' for node, state in summary.node_states.items()]
+  if summary.baseline_model:
+    lines.append(f'Baseline (last blessed model): {summary.baseline_model}')
   if summary.pushed_model:
     lines.append(f'Pushed model: {summary.pushed_model}')
   elif summary.blessed is False:

@@ -11,8 +11,14 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 
 from models import features
 from pipeline import configs
+from pipeline.pipeline import RESOLVER_ID
 
 BUNDLED_CSV = configs.DEFAULT_DATA_PATH / 'data.csv'
+# The node ids ML Metadata records for the default pipeline.
+ALL_NODES = {
+    'CsvExampleGen', 'ImportSchemaGen', 'StatisticsGen', 'ExampleValidator',
+    'Transform', 'Trainer', RESOLVER_ID, 'Evaluator', 'Pusher'
+}
 
 
 def read_rows(path: Path = BUNDLED_CSV) -> list:
