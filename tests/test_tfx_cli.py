@@ -41,7 +41,7 @@ def test_tfx_cli_creates_and_runs_the_pipeline(tmp_path, small_data_dir):
   assert f'Pipeline "{configs.PIPELINE_NAME}" created successfully' in (
       created.stdout)
   # Creating registers the pipeline; it neither runs nor logs a run.
-  assert not (outputs / 'metadata').exists()
+  assert not configs.LocalPaths(outputs).metadata_path.exists()
   assert not list(outputs.rglob('*.log'))
 
   listed = _tfx(['pipeline', 'list'], env)
