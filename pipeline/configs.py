@@ -6,6 +6,7 @@ can vary them without touching this file.
 
 import dataclasses
 import os
+import re
 from pathlib import Path
 
 # Lower-case letters, digits and '-' only: Kubeflow rejects anything else.
@@ -26,6 +27,9 @@ SCHEMA_PATH = PROJECT_ROOT / 'pipeline' / 'schema' / 'schema.pbtxt'
 # Transform, Trainer and everything downstream, and nothing upstream.
 PREPROCESSING_MODULE = PROJECT_ROOT / 'models' / 'preprocessing.py'
 TRAINER_MODULE = PROJECT_ROOT / 'models' / 'trainer.py'
+# On Kubeflow the code is in the container image and imported by name.
+PREPROCESSING_FN = 'models.preprocessing.preprocessing_fn'
+RUN_FN = 'models.trainer.run_fn'
 
 # ExampleGen hash-bucket split of the input rows.
 TRAIN_BUCKETS = 3
@@ -95,3 +99,131 @@ def data_path_from_env() -> Path:
 
 def output_dir_from_env() -> Path:
   return Path(os.environ.get(OUTPUT_DIR_ENV) or DEFAULT_OUTPUT_DIR)
+
+
+# --- Kubeflow Pipelines (GKE) and Vertex AI Pipelines -----------------------
+# kubeflow_runner.py reads these; each has an environment variable so one
+# image and one checkout serve several projects.
+
+KUBEFLOW_PIPELINE_NAME_RE = r'[a-z0-9][a-z0-9-]*'
+# Targets: 'kfp' = open-source Kubeflow Pipelines 2.x, 'vertex' = Vertex AI.
+KUBEFLOW_TARGETS = ('kfp', 'vertex')
+
+
+def check_kubeflow_pipeline_name(name: str) -> str:
+  """Returns name if Kubeflow accepts it, else raises naming the rule."""
+  if not re.fullmatch(KUBEFLOW_PIPELINE_NAME_RE, name):
+    raise ValueError(f'pipeline name {name!r}: Kubeflow accepts only '
+                     'lower-case letters, digits and "-", starting with a '
+                     'letter or digit')
+  return name
+
+
+@dataclasses.dataclass(frozen=True)
+class Resources:
+  """A component's container requests (Kubernetes quantities)."""
+  cpu: float
+  memory: str
+  gpus: int = 0
+  gpu_type: str = 'NVIDIA_TESLA_T4'
+
+
+@dataclasses.dataclass(frozen=True)
+class KubeflowSettings:
+  """Where and how the pipeline runs on a cluster."""
+  project: str = 'my-gcp-project'
+  region: str = 'us-central1'
+  bucket: str = 'my-gcp-project-taxi-tips'
+  image: str = ''  # default: gcr.io/<project>/taxi-tips:<IMAGE_TAG>
+  # CSV files under this GCS folder, unless bigquery_query is set.
+  data_root: str = ''  # default: gs://<bucket>/data/taxi-tips
+  bigquery_query: str = ''
+  # Beam inside each component's pod, or on Dataflow.
+  beam_on_dataflow: bool = False
+  dataflow_machine_type: str = 'e2-standard-4'
+  dataflow_max_workers: int = 4
+  target: str = 'kfp'
+
+  @property
+  def image_name(self) -> str:
+    return self.image or f'gcr.io/{self.project}/{PIPELINE_NAME}:{IMAGE_TAG}'
+
+  @property
+  def pipeline_root(self) -> str:
+    return f'gs://{self.bucket}/pipelines/{PIPELINE_NAME}'
+
+  @property
+  def serving_model_dir(self) -> str:
+    return f'gs://{self.bucket}/serving_model/{PIPELINE_NAME}'
+
+  @property
+  def data_path(self) -> str:
+    return self.data_root or f'gs://{self.bucket}/data/{PIPELINE_NAME}'
+
+  @property
+  def temp_location(self) -> str:
+    return f'gs://{self.bucket}/tmp'
+
+  def beam_pipeline_args(self) -> list:
+    # BigQuery export and Dataflow both need a project and a GCS temp folder.
+    common = [f'--project={self.project}',
+              f'--temp_location={self.temp_location}']
+    if not self.beam_on_dataflow:
+      # Both of the pod's CPUs (see COMPONENT_RESOURCES).
+      return common + ['--direct_running_mode=multi_processing',
+                       '--direct_num_workers=0']
+    return common + [
+        '--runner=DataflowRunner',
+        f'--region={self.region}',
+        f'--machine_type={self.dataflow_machine_type}',
+        f'--max_num_workers={self.dataflow_max_workers}',
+        '--experiments=use_runner_v2',
+        f'--sdk_container_image={self.image_name}',
+    ]
+
+
+# The image tag: bump it with every image you push, so a compiled package
+# always names the exact code it runs.
+IMAGE_TAG = '0.1.0'
+
+KUBEFLOW_ENV = {
+    'project': 'GOOGLE_CLOUD_PROJECT',
+    'region': 'GOOGLE_CLOUD_REGION',
+    'bucket': 'GCS_BUCKET',
+    'image': 'PIPELINE_IMAGE',
+    'data_root': 'KUBEFLOW_DATA_ROOT',
+    'bigquery_query': 'BIGQUERY_QUERY',
+    'beam_on_dataflow': 'BEAM_ON_DATAFLOW',
+    'target': 'KUBEFLOW_TARGET',
+}
+
+
+def kubeflow_settings_from_env() -> KubeflowSettings:
+  values = {}
+  for field, var in KUBEFLOW_ENV.items():
+    if os.environ.get(var):
+      values[field] = os.environ[var]
+  if 'beam_on_dataflow' in values:
+    values['beam_on_dataflow'] = values['beam_on_dataflow'].lower() in (
+        '1', 'true', 'yes')
+  settings = KubeflowSettings(**values)
+  if settings.target not in KUBEFLOW_TARGETS:
+    raise ValueError(f'{KUBEFLOW_ENV["target"]}={settings.target!r}: '
+                     f'expected one of {", ".join(KUBEFLOW_TARGETS)}')
+  return settings
+
+
+# Requests per component id on the cluster; the rest get DEFAULT_RESOURCES.
+# Transform analyzes and rewrites every row; Trainer holds the model and the
+# shuffle buffer.
+DEFAULT_RESOURCES = Resources(cpu=1, memory='2G')
+COMPONENT_RESOURCES = {
+    'Transform': Resources(cpu=2, memory='8G'),
+    'Trainer': Resources(cpu=2, memory='8G'),
+    'Evaluator': Resources(cpu=2, memory='4G'),
+}
+
+# Where the Dockerfile puts the project inside the image.
+CONTAINER_PROJECT_DIR = Path('/opt/taxi-tips')
+CONTAINER_SCHEMA_PATH = (
+    CONTAINER_PROJECT_DIR / SCHEMA_PATH.relative_to(PROJECT_ROOT))

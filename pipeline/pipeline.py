@@ -6,10 +6,13 @@ from ml_metadata.proto import metadata_store_pb2
 from tfx import v1 as tfx
 
 from pipeline import configs
+from pipeline.baseline import LatestPushedModel
 from pipeline.eval_config import create_eval_config
 
 # Node ids, also the names ML Metadata records executions under.
 RESOLVER_ID = 'latest_blessed_model_resolver'
+LATEST_PUSHED_ID = 'latest_pushed_model'
+BASELINES = ('resolver', 'latest_pushed')
 
 
 def create_pipeline(
@@ -19,9 +22,10 @@ def create_pipeline(
     serving_model_dir: str,
     *,
     data_pattern: str = '*.csv',
+    bigquery_query: Optional[str] = None,
     schema_path: Optional[str] = str(configs.SCHEMA_PATH),
-    preprocessing_module: str = str(configs.PREPROCESSING_MODULE),
-    trainer_module: str = str(configs.TRAINER_MODULE),
+    code_in_image: bool = False,
+    baseline: str = 'resolver',
     train_steps: int = configs.TRAIN_STEPS,
     eval_steps: int = configs.EVAL_STEPS,
     hparams: Optional[dict] = None,
@@ -31,19 +35,44 @@ def create_pipeline(
     beam_pipeline_args: Optional[List[str]] = None,
     enable_cache: bool = True,
 ) -> tfx.dsl.Pipeline:
-  """ExampleGen -> ... -> Pusher; schema_path=None infers the schema instead."""
-  example_gen = tfx.components.CsvExampleGen(
-      input_base=data_root,
-      input_config=tfx.proto.Input(splits=[
-          tfx.proto.Input.Split(name='single_split', pattern=data_pattern)
-      ]),
-      output_config=tfx.proto.Output(
-          split_config=tfx.proto.SplitConfig(splits=[
-              tfx.proto.SplitConfig.Split(
-                  name='train', hash_buckets=configs.TRAIN_BUCKETS),
-              tfx.proto.SplitConfig.Split(
-                  name='eval', hash_buckets=configs.EVAL_BUCKETS),
-          ])))
+  """ExampleGen -> ... -> Pusher; schema_path=None infers the schema instead.
+
+  The rows come from CSV files matching data_pattern under data_root, or from
+  a BigQuery query if bigquery_query is set (its columns as in the CSV).
+
+  code_in_image: import models/ from the container image (Kubeflow) instead of
+  packaging it from module files into the pipeline root at compile time.
+  baseline: how the Evaluator gets the last blessed model to compare against:
+    'resolver' queries ML Metadata (local runs, Vertex AI); 'latest_pushed'
+    copies the newest version at the push destination (open-source Kubeflow
+    Pipelines, which cannot run resolver queries).
+  """
+  if baseline not in BASELINES:
+    raise ValueError(f'baseline={baseline!r}: expected one of {BASELINES}')
+  if code_in_image:
+    transform_code = dict(preprocessing_fn=configs.PREPROCESSING_FN)
+    trainer_code = dict(run_fn=configs.RUN_FN)
+  else:
+    transform_code = dict(module_file=str(configs.PREPROCESSING_MODULE))
+    trainer_code = dict(module_file=str(configs.TRAINER_MODULE))
+
+  split = tfx.proto.Output(
+      split_config=tfx.proto.SplitConfig(splits=[
+          tfx.proto.SplitConfig.Split(
+              name='train', hash_buckets=configs.TRAIN_BUCKETS),
+          tfx.proto.SplitConfig.Split(
+              name='eval', hash_buckets=configs.EVAL_BUCKETS),
+      ]))
+  if bigquery_query:
+    example_gen = tfx.extensions.google_cloud_big_query.BigQueryExampleGen(
+        query=bigquery_query, output_config=split)
+  else:
+    example_gen = tfx.components.CsvExampleGen(
+        input_base=data_root,
+        input_config=tfx.proto.Input(splits=[
+            tfx.proto.Input.Split(name='single_split', pattern=data_pattern)
+        ]),
+        output_config=split)
 
   statistics_gen = tfx.components.StatisticsGen(
       examples=example_gen.outputs['examples'])
@@ -62,10 +91,10 @@ def create_pipeline(
   transform = tfx.components.Transform(
       examples=example_gen.outputs['examples'],
       schema=schema_gen.outputs['schema'],
-      module_file=preprocessing_module)
+      **transform_code)
 
   trainer = tfx.components.Trainer(
-      module_file=trainer_module,
+      **trainer_code,
       examples=transform.outputs['transformed_examples'],
       transform_graph=transform.outputs['transform_graph'],
       schema=schema_gen.outputs['schema'],
@@ -73,16 +102,24 @@ def create_pipeline(
       eval_args=tfx.proto.EvalArgs(num_steps=eval_steps),
       custom_config={'hparams': hparams or configs.HPARAMS})
 
-  model_resolver = tfx.dsl.Resolver(
-      strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-      model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-      model_blessing=tfx.dsl.Channel(
-          type=tfx.types.standard_artifacts.ModelBlessing)).with_id(RESOLVER_ID)
+  if baseline == 'resolver':
+    baseline_node = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(
+            type=tfx.types.standard_artifacts.ModelBlessing)).with_id(
+                RESOLVER_ID)
+    baseline_model = baseline_node.outputs['model']
+  else:
+    baseline_node = LatestPushedModel(
+        candidate=trainer.outputs['model'],
+        push_destination=serving_model_dir).with_id(LATEST_PUSHED_ID)
+    baseline_model = baseline_node.outputs['baseline']
 
   evaluator = tfx.components.Evaluator(
       examples=example_gen.outputs['examples'],
       model=trainer.outputs['model'],
-      baseline_model=model_resolver.outputs['model'],
+      baseline_model=baseline_model,
       eval_config=create_eval_config(eval_thresholds, configs.SLICE_FEATURES))
 
   pusher = tfx.components.Pusher(
@@ -97,7 +134,7 @@ def create_pipeline(
       pipeline_root=pipeline_root,
       components=[
           example_gen, statistics_gen, schema_gen, example_validator,
-          transform, trainer, model_resolver, evaluator, pusher
+          transform, trainer, baseline_node, evaluator, pusher
       ],
       enable_cache=enable_cache,
       metadata_connection_config=metadata_connection_config,
