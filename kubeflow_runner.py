@@ -80,7 +80,10 @@ def compile_package(settings: configs.KubeflowSettings,
   output_dir.mkdir(parents=True, exist_ok=True)
   runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
       config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
-          default_image=settings.image_name),
+          default_image=settings.image_name,
+          # Schema 2.1 writes constants as `constant`; the open-source KFP
+          # driver rejects 2.0's `constantValue` ("not implemented").
+          use_pipeline_spec_2_1=settings.target == 'kfp'),
       output_dir=str(output_dir),
       output_filename=package.name)
   runner.run(build_pipeline(settings))

@@ -133,10 +133,11 @@ class KubeflowSettings:
   """Where and how the pipeline runs on a cluster."""
   project: str = 'my-gcp-project'
   region: str = 'us-central1'
-  bucket: str = 'my-gcp-project-taxi-tips'
+  # Pipeline root, pushed models and Beam temp files live under here.
+  storage_root: str = 'gs://my-gcp-project-taxi-tips'
   image: str = ''  # default: gcr.io/<project>/taxi-tips:<IMAGE_TAG>
   # CSV files under this GCS folder, unless bigquery_query is set.
-  data_root: str = ''  # default: gs://<bucket>/data/taxi-tips
+  data_root: str = ''  # default: <storage_root>/data/taxi-tips
   bigquery_query: str = ''
   # Beam inside each component's pod, or on Dataflow.
   beam_on_dataflow: bool = False
@@ -150,19 +151,19 @@ class KubeflowSettings:
 
   @property
   def pipeline_root(self) -> str:
-    return f'gs://{self.bucket}/pipelines/{PIPELINE_NAME}'
+    return f'{self.storage_root}/pipelines/{PIPELINE_NAME}'
 
   @property
   def serving_model_dir(self) -> str:
-    return f'gs://{self.bucket}/serving_model/{PIPELINE_NAME}'
+    return f'{self.storage_root}/serving_model/{PIPELINE_NAME}'
 
   @property
   def data_path(self) -> str:
-    return self.data_root or f'gs://{self.bucket}/data/{PIPELINE_NAME}'
+    return self.data_root or f'{self.storage_root}/data/{PIPELINE_NAME}'
 
   @property
   def temp_location(self) -> str:
-    return f'gs://{self.bucket}/tmp'
+    return f'{self.storage_root}/tmp'
 
   def beam_pipeline_args(self) -> list:
     # BigQuery export and Dataflow both need a project and a GCS temp folder.
@@ -189,7 +190,7 @@ IMAGE_TAG = '0.1.0'
 KUBEFLOW_ENV = {
     'project': 'GOOGLE_CLOUD_PROJECT',
     'region': 'GOOGLE_CLOUD_REGION',
-    'bucket': 'GCS_BUCKET',
+    'storage_root': 'STORAGE_ROOT',
     'image': 'PIPELINE_IMAGE',
     'data_root': 'KUBEFLOW_DATA_ROOT',
     'bigquery_query': 'BIGQUERY_QUERY',
@@ -223,7 +224,9 @@ COMPONENT_RESOURCES = {
     'Evaluator': Resources(cpu=2, memory='4G'),
 }
 
-# Where the Dockerfile puts the project inside the image.
-CONTAINER_PROJECT_DIR = Path('/opt/taxi-tips')
+# Where the Dockerfile puts the project inside the image (the variable lets
+# the container-contract test run the tasks from a checkout instead).
+CONTAINER_PROJECT_DIR = Path(
+    os.environ.get('CONTAINER_PROJECT_DIR') or '/opt/taxi-tips')
 CONTAINER_SCHEMA_PATH = (
     CONTAINER_PROJECT_DIR / SCHEMA_PATH.relative_to(PROJECT_ROOT))
