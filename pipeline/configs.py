@@ -226,7 +226,8 @@ COMPONENT_RESOURCES = {
 
 # Where the Dockerfile puts the project inside the image (the variable lets
 # the container-contract test run the tasks from a checkout instead).
+DEFAULT_CONTAINER_PROJECT_DIR = '/opt/taxi-tips'
 CONTAINER_PROJECT_DIR = Path(
-    os.environ.get('CONTAINER_PROJECT_DIR') or '/opt/taxi-tips')
+    os.environ.get('CONTAINER_PROJECT_DIR') or DEFAULT_CONTAINER_PROJECT_DIR)
 CONTAINER_SCHEMA_PATH = (
     CONTAINER_PROJECT_DIR / SCHEMA_PATH.relative_to(PROJECT_ROOT))

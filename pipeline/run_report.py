@@ -84,7 +84,3 @@ def format_summary(summary: RunSummary) -> str:
     lines.append('No model was pushed in this run.')
   return '\n'.join(lines)
 
-
-def summarize(metadata_path: str, since: float) -> str:
-  summary = latest_run(metadata_path, since)
-  return format_summary(summary) if summary else ''

@@ -1,0 +1,170 @@
+"""kubeflow_runner.py: the compiled packages, and the KFP package's
+containers run end to end the way the open-source KFP launcher starts them."""
+
+import json
+import os
+from pathlib import Path
+import subprocess
+import sys
+
+import kfp
+import pytest
+import tensorflow as tf
+
+import helpers
+import kfp_launcher
+from pipeline import configs
+from pipeline import pipeline as pipeline_lib
+
+RUNNER = configs.PROJECT_ROOT / 'kubeflow_runner.py'
+IMAGE = 'registry.example/taxi-tips:test'
+# Node id -> ids of the nodes it takes inputs from, in pipeline/pipeline.py.
+TFX_EDGES = {
+    'CsvExampleGen': set(),
+    'ImportSchemaGen': set(),
+    'StatisticsGen': {'CsvExampleGen'},
+    'ExampleValidator': {'StatisticsGen', 'ImportSchemaGen'},
+    'Transform': {'CsvExampleGen', 'ImportSchemaGen'},
+    'Trainer': {'Transform', 'ImportSchemaGen'},
+    'Evaluator': {'CsvExampleGen', 'Trainer'},
+    'Pusher': {'Trainer', 'Evaluator'},
+}
+
+
+def _compile(target: str, storage: Path, data: Path, out: Path, **extra):
+  env = dict(
+      os.environ,
+      KUBEFLOW_TARGET=target,
+      STORAGE_ROOT=str(storage),
+      KUBEFLOW_DATA_ROOT=str(data),
+      PIPELINE_IMAGE=IMAGE,
+      # The package names the schema where the image has it; here the
+      # checkout plays the image.
+      CONTAINER_PROJECT_DIR=str(configs.PROJECT_ROOT),
+      **extra)
+  return subprocess.run(
+      [sys.executable, str(RUNNER), 'compile', '--output-dir', str(out)],
+      env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope='module')
+def kfp_env(tmp_path_factory, bundled_rows):
+  root = tmp_path_factory.mktemp('kfp')
+  data = root / 'data'
+  helpers.write_csv(data / 'data.csv', bundled_rows)
+  result = _compile('kfp', root / 'storage', data, root / 'package')
+  assert result.returncode == 0, result.stderr[-3000:]
+  return root, Path(result.stdout.splitlines()[-1])
+
+
+@pytest.fixture(scope='module')
+def kfp_spec(kfp_env):
+  return kfp_launcher.load_pipeline_spec(kfp_env[1])
+
+
+def test_compile_prints_the_package_path_last(kfp_env):
+  root, package = kfp_env
+  assert package == root / 'package' / 'taxi-tips-kfp.yaml'
+  assert package.is_file()
+
+
+def test_kfp_loader_accepts_the_package(kfp_env):
+  component = kfp.components.load_component_from_file(str(kfp_env[1]))
+  assert component.name == configs.PIPELINE_NAME
+
+
+def test_every_task_runs_the_configured_image(kfp_spec):
+  executors = kfp_spec['deploymentSpec']['executors'].values()
+  assert {e['container']['image'] for e in executors} == {IMAGE}
+
+
+def test_no_executor_open_source_kfp_cannot_run(kfp_spec):
+  for name, executor in kfp_spec['deploymentSpec']['executors'].items():
+    assert set(executor) == {'container'}, name
+  for task in kfp_spec['root']['dag']['tasks'].values():
+    for parameter in task.get('inputs', {}).get('parameters', {}).values():
+      assert set(parameter['runtimeValue']) == {'constant'}
+
+
+def test_task_graph_matches_the_tfx_dag(kfp_spec):
+  tasks = kfp_spec['root']['dag']['tasks']
+  edges = {name: set(t.get('dependentTasks', [])) for name, t in tasks.items()}
+  baseline = pipeline_lib.LATEST_PUSHED_ID
+  assert edges == {
+      **TFX_EDGES,
+      'Evaluator': TFX_EDGES['Evaluator'] | {baseline},
+      baseline: {'Trainer'},
+  }
+
+
+def test_parameters_resources_and_caching_are_as_configured(kfp_spec, kfp_env):
+  tasks = kfp_spec['root']['dag']['tasks']
+  trainer = tasks['Trainer']['inputs']['parameters']
+  assert json.loads(trainer['train_args']['runtimeValue']['constant']) == {
+      'num_steps': configs.TRAIN_STEPS}
+  custom_config = json.loads(trainer['custom_config']['runtimeValue']['constant'])
+  assert custom_config['hparams'] == configs.HPARAMS
+  assert trainer['run_fn']['runtimeValue']['constant'] == configs.RUN_FN
+  baseline = tasks[pipeline_lib.LATEST_PUSHED_ID]['inputs']['parameters']
+  storage = kfp_env[0] / 'storage'
+  assert baseline['push_destination']['runtimeValue']['constant'] == (
+      f'{storage}/serving_model/{configs.PIPELINE_NAME}')
+  assert all(t['cachingOptions']['enableCache'] for t in tasks.values())
+
+  executors = kfp_spec['deploymentSpec']['executors']
+  trainer_resources = executors['Trainer_executor']['container']['resources']
+  wanted = configs.COMPONENT_RESOURCES['Trainer']
+  assert trainer_resources['cpuLimit'] == wanted.cpu
+  assert trainer_resources['memoryLimit'] == float(wanted.memory[:-1])
+
+
+def test_vertex_package_keeps_the_metadata_resolver_and_the_root(tmp_path):
+  result = _compile('vertex', tmp_path / 'storage', tmp_path / 'data',
+                    tmp_path / 'package')
+  assert result.returncode == 0, result.stderr[-3000:]
+  job = json.loads(Path(result.stdout.splitlines()[-1]).read_text())
+  executors = job['pipelineSpec']['deploymentSpec']['executors']
+  assert any('resolver' in e for e in executors.values())
+  assert job['runtimeConfig']['gcsOutputDirectory'] == (
+      f'{tmp_path}/storage/pipelines/{configs.PIPELINE_NAME}')
+
+
+def test_unknown_target_is_one_clear_line(tmp_path):
+  result = _compile('argo', tmp_path, tmp_path, tmp_path)
+  assert result.returncode == 2
+  assert result.stderr.splitlines() == [
+      "error: KUBEFLOW_TARGET='argo': expected one of kfp, vertex"
+  ]
+
+
+@pytest.mark.e2e
+def test_kfp_containers_run_end_to_end_to_a_pushed_model(
+    kfp_env, held_out_rows):
+  root, package = kfp_env
+  bin_dir = str(Path(sys.executable).parent)
+  container_env = dict(
+      os.environ,
+      PATH=f'{bin_dir}:{os.environ["PATH"]}',  # `python` is the image's
+      PYTHONPATH=str(configs.PROJECT_ROOT),  # as the Dockerfile sets it
+      TF_USE_LEGACY_KERAS='1')
+  logs = root / 'logs'
+  logs.mkdir()
+
+  produced = kfp_launcher.run_package(
+      package, root / 'storage' / 'pipelines' / configs.PIPELINE_NAME,
+      container_env, logs)
+
+  assert produced['Evaluator']['blessing']['metadata']['blessed'] == 1
+  pushed = produced['Pusher']['pushed_model']['metadata']
+  assert pushed['pushed'] == 1
+  serving = root / 'storage' / 'serving_model' / configs.PIPELINE_NAME
+  [version] = serving.iterdir()
+  assert pushed['pushed_destination'] == str(version)
+
+  model = tf.saved_model.load(str(version))
+  spec = helpers.raw_feature_spec()
+  rows = held_out_rows[:200]
+  scores = model.signatures['serving_default'](
+      examples=tf.constant([helpers.to_example(r, spec) for r in rows])
+  )['big_tip_probability'].numpy().ravel()
+  assert scores.shape == (len(rows),)
