@@ -54,19 +54,12 @@ def build_pipeline(settings: configs.KubeflowSettings):
     wanted = configs.COMPONENT_RESOURCES.get(component.id,
                                              configs.DEFAULT_RESOURCES)
     spec = resource_spec.ResourceSpec(
-        cpu_limit=wanted.cpu,
-        memory_limit=_gigabytes(wanted.memory))
+        cpu_limit=wanted.cpu, memory_limit=wanted.memory_gb)
     if wanted.gpus:
       spec.accelerator.type = wanted.gpu_type
       spec.accelerator.count = wanted.gpus
     component.with_platform_config(spec)
   return tfx_pipeline
-
-
-def _gigabytes(quantity: str) -> float:
-  if not quantity.endswith('G'):
-    raise ValueError(f'memory {quantity!r}: give it in G, e.g. "8G"')
-  return float(quantity[:-1])
 
 
 def compile_package(settings: configs.KubeflowSettings,
@@ -87,7 +80,8 @@ def compile_package(settings: configs.KubeflowSettings,
       output_dir=str(output_dir),
       output_filename=package.name)
   runner.run(build_pipeline(settings))
-  return package
+  # The TFX CLI redirects the output into its own folder while run() runs.
+  return Path(runner._output_dir) / runner._output_filename  # pylint: disable=protected-access
 
 
 def _parse_args(argv):
@@ -113,10 +107,8 @@ def main(argv=None) -> int:
   except ValueError as e:
     print(f'error: {e}', file=sys.stderr)
     return 2
-  if args.command is None:  # the TFX CLI (Vertex engine) compiling
-    settings = dataclasses.replace(settings, target='vertex')
-    compile_package(settings, Path.cwd())
-    return 0
+  if args.command is None:  # as the TFX CLI (Vertex engine) runs it
+    args = _parse_args(['compile', '--target', 'vertex'])
   if args.target:
     settings = dataclasses.replace(settings, target=args.target)
   print(compile_package(settings, args.output_dir.resolve()))

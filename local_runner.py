@@ -84,8 +84,8 @@ def main(argv=None) -> int:
   log_file = _log_to_file(paths.log_dir)
   # Imported only after the checks above: TensorFlow takes seconds to load.
   from tfx import v1 as tfx
-  from pipeline import baseline
   from pipeline import pipeline as pipeline_lib
+  from pipeline import push_destination
   from pipeline import run_report
 
   tfx_pipeline = pipeline_lib.create_pipeline(
@@ -103,7 +103,7 @@ def main(argv=None) -> int:
   summary = run_report.latest_run(str(paths.metadata_path), since=started)
   if summary:
     print(run_report.format_summary(summary))
-    latest = baseline.latest_version_dir(str(paths.serving_model_dir))
+    latest = push_destination.latest_version_dir(str(paths.serving_model_dir))
     if latest and not summary.pushed_model:  # e.g. a re-run, all cached
       print(f'Serving model (newest pushed version): {latest}')
     print(f'Log: {log_file}')

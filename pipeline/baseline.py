@@ -8,24 +8,11 @@ instead: comparing a model with itself changes nothing, so the value
 thresholds alone decide the first blessing.
 """
 
-import os
-
 from tfx import v1 as tfx
 from tfx.utils import io_utils
 from tfx.utils import path_utils
 
-
-def latest_version_dir(push_destination: str) -> str:
-  """The highest numeric version under push_destination, or '' if none."""
-  if not tfx.dsl.io.fileio.exists(push_destination):
-    return ''
-  versions = [
-      name.rstrip('/') for name in tfx.dsl.io.fileio.listdir(push_destination)
-  ]
-  versions = [v for v in versions if v.isdigit()]
-  if not versions:
-    return ''
-  return os.path.join(push_destination, max(versions, key=int))
+from pipeline import push_destination as destination
 
 
 @tfx.dsl.components.component
@@ -37,7 +24,7 @@ def LatestPushedModel(  # pylint: disable=invalid-name
     push_destination: tfx.dsl.components.Parameter[str],
 ):
   """Copies the newest pushed model (or, before any push, the candidate)."""
-  source = latest_version_dir(push_destination) or path_utils.serving_model_path(
-      candidate.uri)
+  source = (destination.latest_version_dir(push_destination) or
+            path_utils.serving_model_path(candidate.uri))
   io_utils.copy_dir(source, path_utils.serving_model_dir(baseline.uri))
   baseline.set_string_custom_property('source', source)

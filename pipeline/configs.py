@@ -121,9 +121,9 @@ def check_kubeflow_pipeline_name(name: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Resources:
-  """A component's container requests (Kubernetes quantities)."""
+  """A component's container limits: CPUs and memory in GB."""
   cpu: float
-  memory: str
+  memory_gb: float
   gpus: int = 0
   gpu_type: str = 'NVIDIA_TESLA_T4'
 
@@ -217,11 +217,11 @@ def kubeflow_settings_from_env() -> KubeflowSettings:
 # Requests per component id on the cluster; the rest get DEFAULT_RESOURCES.
 # Transform analyzes and rewrites every row; Trainer holds the model and the
 # shuffle buffer.
-DEFAULT_RESOURCES = Resources(cpu=1, memory='2G')
+DEFAULT_RESOURCES = Resources(cpu=1, memory_gb=2)
 COMPONENT_RESOURCES = {
-    'Transform': Resources(cpu=2, memory='8G'),
-    'Trainer': Resources(cpu=2, memory='8G'),
-    'Evaluator': Resources(cpu=2, memory='4G'),
+    'Transform': Resources(cpu=2, memory_gb=8),
+    'Trainer': Resources(cpu=2, memory_gb=8),
+    'Evaluator': Resources(cpu=2, memory_gb=4),
 }
 
 # Where the Dockerfile puts the project inside the image (the variable lets

@@ -7,6 +7,7 @@ from tfx import v1 as tfx
 
 from pipeline import configs
 from pipeline.baseline import LatestPushedModel
+from pipeline.pusher import Pusher
 from pipeline.eval_config import create_eval_config
 
 # Node ids, also the names ML Metadata records executions under.
@@ -122,7 +123,7 @@ def create_pipeline(
       baseline_model=baseline_model,
       eval_config=create_eval_config(eval_thresholds, configs.SLICE_FEATURES))
 
-  pusher = tfx.components.Pusher(
+  pusher = Pusher(
       model=trainer.outputs['model'],
       model_blessing=evaluator.outputs['blessing'],
       push_destination=tfx.proto.PushDestination(

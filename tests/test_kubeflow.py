@@ -115,7 +115,7 @@ def test_parameters_resources_and_caching_are_as_configured(kfp_spec, kfp_env):
   trainer_resources = executors['Trainer_executor']['container']['resources']
   wanted = configs.COMPONENT_RESOURCES['Trainer']
   assert trainer_resources['cpuLimit'] == wanted.cpu
-  assert trainer_resources['memoryLimit'] == float(wanted.memory[:-1])
+  assert trainer_resources['memoryLimit'] == wanted.memory_gb
 
 
 def test_vertex_package_keeps_the_metadata_resolver_and_the_root(tmp_path):
@@ -168,3 +168,22 @@ def test_kfp_containers_run_end_to_end_to_a_pushed_model(
       examples=tf.constant([helpers.to_example(r, spec) for r in rows])
   )['big_tip_probability'].numpy().ravel()
   assert scores.shape == (len(rows),)
+
+
+def test_tfx_cli_creates_the_vertex_pipeline(tmp_path):
+  bin_dir = Path(sys.executable).parent
+  tfx_cli = str(bin_dir / 'tfx')
+  # The CLI looks for kfp with `pip freeze` from PATH: the venv's pip.
+  env = dict(os.environ, HOME=str(tmp_path), STORAGE_ROOT='gs://bucket',
+             PATH=f'{bin_dir}:{os.environ["PATH"]}')
+  result = subprocess.run(
+      [tfx_cli, 'pipeline', 'create', '--engine=vertex',
+       '--pipeline_path=kubeflow_runner.py'],
+      cwd=configs.PROJECT_ROOT, env=env, capture_output=True, text=True,
+      timeout=300)
+  assert result.returncode == 0, result.stderr[-3000:]
+  package = tmp_path / 'tfx' / 'vertex' / configs.PIPELINE_NAME / 'pipeline.json'
+  assert str(package) in result.stdout  # the runner reports the real path
+  job = json.loads(package.read_text())
+  assert job['runtimeConfig']['gcsOutputDirectory'] == (
+      f'gs://bucket/pipelines/{configs.PIPELINE_NAME}')

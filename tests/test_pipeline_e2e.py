@@ -68,7 +68,14 @@ def pushed_after_first_run(first_run, output_dir) -> dict:
 
 
 @pytest.fixture(scope='module')
-def regressed_run(pushed_after_first_run, small_data_dir,
+def unchanged_run(pushed_after_first_run, small_data_dir,
+                  output_dir) -> run_report.RunSummary:
+  """The first run again: its model is now the baseline, compared with itself."""
+  return _run(small_data_dir, output_dir, train_steps=150)
+
+
+@pytest.fixture(scope='module')
+def regressed_run(unchanged_run, small_data_dir,
                   output_dir) -> run_report.RunSummary:
   """Same data, a model trained for 3 steps: clearly worse than the first."""
   return _run(small_data_dir, output_dir, train_steps=3)
@@ -116,6 +123,16 @@ def test_csv_field_signature_agrees_with_the_example_signature(
   )['big_tip_probability']
   np.testing.assert_allclose(from_raw.numpy(), from_examples.numpy(),
                              rtol=1e-5)
+
+
+def test_unchanged_rerun_trains_nothing_and_pushes_no_duplicate(
+    first_run, unchanged_run, pushed_after_first_run, output_dir):
+  for node in ('CsvExampleGen', 'Transform', 'Trainer'):
+    assert unchanged_run.node_states[node] == 'CACHED', node
+  assert unchanged_run.baseline_model == first_run.trained_model
+  assert unchanged_run.blessed is True
+  assert unchanged_run.pushed_model is None
+  assert _pushed_versions(output_dir) == pushed_after_first_run
 
 
 def test_second_run_compares_against_the_first_blessed_model(

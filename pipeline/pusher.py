@@ -1,0 +1,41 @@
+"""TFX's Pusher, minus duplicate versions.
+
+A re-run with nothing changed re-evaluates the serving model against itself
+(it is now the latest blessed model) and blesses it again; the stock Pusher
+would then copy it once more as a new version. This one pushes only a model
+that differs from the newest version already at the destination.
+"""
+
+from absl import logging
+from tfx import v1 as tfx
+from tfx.components.pusher import executor as pusher_executor
+from tfx.dsl.components.base import executor_spec
+from tfx.types import artifact_utils
+from tfx.types import standard_component_specs
+from tfx.utils import proto_utils
+
+from pipeline import push_destination
+
+
+class Executor(pusher_executor.Executor):
+
+  def Do(self, input_dict, output_dict, exec_properties) -> None:
+    destination = tfx.proto.PushDestination()
+    proto_utils.json_to_proto(
+        exec_properties[standard_component_specs.PUSH_DESTINATION_KEY],
+        destination)
+    serving = push_destination.latest_version_dir(
+        destination.filesystem.base_directory)
+    if serving and push_destination.same_model(
+        self.GetModelPath(input_dict), serving):
+      logging.info('This model already serves as %s; not pushed again.',
+                   serving)
+      self._MarkNotPushed(
+          artifact_utils.get_single_instance(
+              output_dict[standard_component_specs.PUSHED_MODEL_KEY]))
+      return
+    super().Do(input_dict, output_dict, exec_properties)
+
+
+class Pusher(tfx.components.Pusher):
+  EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
