@@ -7,8 +7,8 @@ from tfx import v1 as tfx
 
 from pipeline import configs
 from pipeline.baseline import LatestPushedModel
-from pipeline.pusher import Pusher
 from pipeline.eval_config import create_eval_config
+from pipeline.pusher import Pusher
 
 # Node ids, also the names ML Metadata records executions under.
 RESOLVER_ID = 'latest_blessed_model_resolver'
