@@ -52,7 +52,8 @@ def curate(schema: schema_pb2.Schema) -> schema_pb2.Schema:
       domain = (feature.int_domain if feature.type == schema_pb2.INT else
                 feature.float_domain)
       domain.min = 0
-    if feature.name == features.TIPS_KEY:
+    if (feature.name == features.TIPS_KEY and
+        SERVING not in feature.not_in_environment):
       feature.not_in_environment.append(SERVING)
   # Drop string domains no feature refers to any more.
   used = {f.domain for f in curated.feature if f.HasField('domain')}

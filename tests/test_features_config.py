@@ -2,11 +2,13 @@
 
 import re
 
+import pytest
 import tensorflow as tf
 
 import helpers
 from models import features
 from pipeline import configs
+from pipeline import schema_curation
 from tensorflow_metadata.proto.v0 import schema_pb2
 from tfx.utils import io_utils
 
@@ -73,3 +75,17 @@ def test_paths_live_under_one_output_root(tmp_path):
   for path in (paths.pipeline_root, paths.metadata_path,
                paths.serving_model_dir, paths.log_dir):
     assert tmp_path in path.parents
+
+
+def test_committed_schema_is_what_curation_produces():
+  committed = _schema()
+  assert schema_curation.curate(committed) == committed
+
+
+def test_curation_rejects_a_schema_without_a_required_column():
+  schema = _schema()
+  kept = [f for f in schema.feature if f.name != features.FARE_KEY]
+  del schema.feature[:]
+  schema.feature.extend(kept)
+  with pytest.raises(ValueError, match='lacks columns: fare'):
+    schema_curation.curate(schema)
