@@ -3,7 +3,7 @@
     python kubeflow_runner.py compile [--target kfp|vertex] [--output-dir DIR]
 
 writes the package and prints its path as the last line. Settings (project,
-bucket, image, data source, Beam on Dataflow) come from pipeline/configs.py
+storage root, image, data source, Beam on Dataflow) come from pipeline/configs.py
 and the environment variables listed in configs.KUBEFLOW_ENV.
 
 With no command it compiles for Vertex AI: that is what
