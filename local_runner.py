@@ -99,8 +99,20 @@ def main(argv=None) -> int:
       .sqlite_metadata_connection_config(str(paths.metadata_path)))
 
   started = time.time()
-  tfx.orchestration.LocalDagRunner().run(tfx_pipeline)
+  try:
+    tfx.orchestration.LocalDagRunner().run(tfx_pipeline)
+    failed = False
+  except Exception:  # pylint: disable=broad-except
+    # The traceback goes to the log; the report below names the failed node.
+    logging.getLogger(__name__).exception('The pipeline run failed.')
+    failed = True
   summary = run_report.latest_run(str(paths.metadata_path), since=started)
+  if failed:
+    if summary:
+      print(run_report.format_summary(summary))
+    print(f'error: the pipeline run failed; full log: {log_file}',
+          file=sys.stderr)
+    return 1
   if summary:
     print(run_report.format_summary(summary))
     latest = push_destination.latest_version_dir(str(paths.serving_model_dir))

@@ -106,3 +106,20 @@ def test_a_single_file_and_a_folder_are_both_accepted(tmp_path, bundled_rows):
   folder = _check(tmp_path)
   assert (folder.input_base, folder.pattern, folder.files) == (
       tmp_path, '*.csv', [path])
+
+
+@pytest.mark.e2e
+def test_rows_of_the_wrong_type_fail_the_run_naming_the_failed_node(
+    tmp_path, bundled_rows):
+  rows = [dict(r, fare='abc') for r in bundled_rows[:300]]
+  data = helpers.write_csv(tmp_path / 'data' / 'data.csv', rows)
+  outputs = tmp_path / 'outputs'
+
+  result = _run_local_runner(data, outputs)
+
+  assert result.returncode == 1
+  assert '  Transform                        FAILED' in result.stdout
+  assert 'No model was pushed' in result.stdout
+  assert result.stderr.splitlines()[-1].startswith(
+      'error: the pipeline run failed; full log: ')
+  assert not (outputs / 'serving_model').exists()
