@@ -56,6 +56,13 @@ def latest_run(metadata_path: str, since: float = 0.) -> Optional[RunSummary]:
   for event in store.get_events_by_execution_ids([e.id for e in executions]):
     [artifact] = store.get_artifacts_by_id([event.artifact_id])
     key = event.path.steps[0].key if event.path.steps else ''
+    if event.type == metadata_store_pb2.Event.INTERNAL_OUTPUT:
+      # The resolver's pick. (The Evaluator's 'baseline_model' input event
+      # is not enough: ML Metadata keeps one input event per artifact, so
+      # when the baseline is the candidate itself only 'model' may remain.)
+      if key == 'model':
+        summary.baseline_model = artifact.uri
+      continue
     if event.type == metadata_store_pb2.Event.INPUT:
       # Evaluator and Pusher inputs: the candidate and the baseline.
       if key == 'model':
