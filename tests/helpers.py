@@ -1,6 +1,8 @@
 """Test helpers: CSV slices and raw tf.Examples built the way a client would."""
 
 import csv
+import os
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -35,11 +37,26 @@ def write_csv(path: Path, rows: list, fieldnames=None) -> Path:
   return path
 
 
+# The virtual environment's executables (python, pip, tfx).
+VENV_BIN = Path(sys.executable).parent
+
+
+def venv_env(**overrides) -> dict:
+  """This process's environment with the venv first on PATH, as a user who
+  activated it has, plus overrides."""
+  return dict(os.environ, PATH=f'{VENV_BIN}:{os.environ["PATH"]}',
+              **overrides)
+
+
+def curated_schema() -> schema_pb2.Schema:
+  return io_utils.parse_pbtxt_file(
+      str(configs.SCHEMA_PATH), schema_pb2.Schema())
+
+
 def raw_feature_spec() -> dict:
   """Feature name -> parsing spec, from the curated schema."""
-  schema = io_utils.parse_pbtxt_file(
-      str(configs.SCHEMA_PATH), schema_pb2.Schema())
-  return schema_utils.schema_as_feature_spec(schema).feature_spec
+  return schema_utils.schema_as_feature_spec(
+      curated_schema()).feature_spec
 
 
 def to_example(row: dict, spec: dict) -> bytes:

@@ -1,7 +1,5 @@
 """The feature contract, the config and the curated schema agree."""
 
-import re
-
 import pytest
 import tensorflow as tf
 
@@ -9,24 +7,17 @@ import helpers
 from models import features
 from pipeline import configs
 from pipeline import schema_curation
-from tensorflow_metadata.proto.v0 import schema_pb2
-from tfx.utils import io_utils
-
-
-def _schema():
-  return io_utils.parse_pbtxt_file(
-      str(configs.SCHEMA_PATH), schema_pb2.Schema())
 
 
 def test_every_required_column_is_in_the_bundled_csv_and_the_schema():
   header = set(helpers.read_rows()[0])
-  in_schema = {f.name for f in _schema().feature}
+  in_schema = {f.name for f in helpers.curated_schema().feature}
   assert set(features.REQUIRED_COLUMNS) <= header
   assert set(features.REQUIRED_COLUMNS) <= in_schema
 
 
 def test_serving_environment_needs_no_label():
-  schema = _schema()
+  schema = helpers.curated_schema()
   assert set(schema.default_environment) == {'TRAINING', 'SERVING'}
   tips = next(f for f in schema.feature if f.name == features.TIPS_KEY)
   assert list(tips.not_in_environment) == ['SERVING']
@@ -43,7 +34,7 @@ def test_schema_types_match_how_preprocessing_reads_columns():
 
 
 def test_categorical_domains_fit_the_id_ranges():
-  domains = {f.name: f.int_domain for f in _schema().feature}
+  domains = {f.name: f.int_domain for f in helpers.curated_schema().feature}
   for key, size in features.CATEGORICAL_FEATURE_RANGES.items():
     assert 0 <= domains[key].min and domains[key].max < size, key
 
@@ -61,7 +52,10 @@ def test_categorical_sizes_cover_every_integer_output_of_preprocessing():
 
 
 def test_pipeline_name_is_valid_for_kubeflow():
-  assert re.fullmatch(r'[a-z0-9][a-z0-9-]*', configs.PIPELINE_NAME)
+  assert configs.check_kubeflow_pipeline_name(
+      configs.PIPELINE_NAME) == configs.PIPELINE_NAME
+  with pytest.raises(ValueError, match="'Taxi_Tips': Kubeflow accepts only"):
+    configs.check_kubeflow_pipeline_name('Taxi_Tips')
 
 
 def test_eval_floor_is_stricter_than_always_predicting_no_big_tip(
@@ -78,12 +72,12 @@ def test_paths_live_under_one_output_root(tmp_path):
 
 
 def test_committed_schema_is_what_curation_produces():
-  committed = _schema()
+  committed = helpers.curated_schema()
   assert schema_curation.curate(committed) == committed
 
 
 def test_curation_rejects_a_schema_without_a_required_column():
-  schema = _schema()
+  schema = helpers.curated_schema()
   kept = [f for f in schema.feature if f.name != features.FARE_KEY]
   del schema.feature[:]
   schema.feature.extend(kept)

@@ -141,10 +141,7 @@ def test_unknown_target_is_one_clear_line(tmp_path):
 def test_kfp_containers_run_end_to_end_to_a_pushed_model(
     kfp_env, held_out_rows):
   root, package = kfp_env
-  bin_dir = str(Path(sys.executable).parent)
-  container_env = dict(
-      os.environ,
-      PATH=f'{bin_dir}:{os.environ["PATH"]}',  # `python` is the image's
+  container_env = helpers.venv_env(  # `python` is the image's
       PYTHONPATH=str(configs.PROJECT_ROOT),  # as the Dockerfile sets it
       TF_USE_LEGACY_KERAS='1')
   logs = root / 'logs'
@@ -171,13 +168,10 @@ def test_kfp_containers_run_end_to_end_to_a_pushed_model(
 
 
 def test_tfx_cli_creates_the_vertex_pipeline(tmp_path):
-  bin_dir = Path(sys.executable).parent
-  tfx_cli = str(bin_dir / 'tfx')
   # The CLI looks for kfp with `pip freeze` from PATH: the venv's pip.
-  env = dict(os.environ, HOME=str(tmp_path), STORAGE_ROOT='gs://bucket',
-             PATH=f'{bin_dir}:{os.environ["PATH"]}')
+  env = helpers.venv_env(HOME=str(tmp_path), STORAGE_ROOT='gs://bucket')
   result = subprocess.run(
-      [tfx_cli, 'pipeline', 'create', '--engine=vertex',
+      [str(helpers.VENV_BIN / 'tfx'), 'pipeline', 'create', '--engine=vertex',
        '--pipeline_path=kubeflow_runner.py'],
       cwd=configs.PROJECT_ROOT, env=env, capture_output=True, text=True,
       timeout=300)

@@ -1,10 +1,7 @@
 """`tfx pipeline create` and `tfx run create` with the local engine, as a
 user runs them from the project folder."""
 
-import os
-from pathlib import Path
 import subprocess
-import sys
 
 import pytest
 
@@ -15,7 +12,7 @@ from pipeline import run_report
 
 pytestmark = pytest.mark.e2e
 
-TFX = str(Path(sys.executable).parent / 'tfx')
+TFX = str(helpers.VENV_BIN / 'tfx')
 
 
 def _tfx(args, env):
@@ -29,8 +26,7 @@ def _tfx(args, env):
 
 def test_tfx_cli_creates_and_runs_the_pipeline(tmp_path, small_data_dir):
   outputs = tmp_path / 'outputs'
-  env = dict(
-      os.environ,
+  env = helpers.venv_env(
       HOME=str(tmp_path / 'home'),  # the CLI keeps its registry under $HOME
       DATA_PATH=str(small_data_dir),
       OUTPUT_DIR=str(outputs))
