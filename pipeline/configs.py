@@ -231,3 +231,30 @@ CONTAINER_PROJECT_DIR = Path(
     os.environ.get('CONTAINER_PROJECT_DIR') or DEFAULT_CONTAINER_PROJECT_DIR)
 CONTAINER_SCHEMA_PATH = (
     CONTAINER_PROJECT_DIR / SCHEMA_PATH.relative_to(PROJECT_ROOT))
+
+# --- Kubeflow Pipelines API (kubeflow_runner.py create/update/run/...) ------
+# kfp's own environment variable names, so an existing kfp set-up just works;
+# the namespace variable is ours (multi-user Kubeflow only).
+KFP_ENDPOINT_ENV = 'KF_PIPELINES_ENDPOINT'
+KFP_UI_ENDPOINT_ENV = 'KF_PIPELINES_UI_ENDPOINT'
+KFP_IAP_CLIENT_ID_ENV = 'KF_PIPELINES_IAP_OAUTH2_CLIENT_ID'
+KFP_NAMESPACE_ENV = 'KF_PIPELINES_NAMESPACE'
+KFP_EXPERIMENT = PIPELINE_NAME
+KFP_SCHEDULE_NAME = f'{PIPELINE_NAME}-retraining'
+# `run --wait` gives up after this long (the run itself goes on).
+KFP_RUN_TIMEOUT_SECONDS = 4 * 3600
+KFP_CRON_EXAMPLE = '0 0 3 * * *'  # every day at 03:00 (seconds field first)
+
+
+def check_kfp_cron(cron: str) -> str:
+  """Returns cron if KFP's scheduler (robfig/cron, seconds first) takes it."""
+  fields = cron.split()
+  if cron.startswith('@') and len(fields) <= 2:
+    return cron  # @daily, @hourly, @every 6h, ...
+  if len(fields) != 6 or not all(
+      re.fullmatch(r'[0-9A-Za-z*?/,-]+', field) for field in fields):
+    raise ValueError(
+        f'cron {cron!r}: Kubeflow Pipelines expects 6 fields, seconds first '
+        f'(second minute hour day-of-month month day-of-week), e.g. '
+        f'{KFP_CRON_EXAMPLE!r} for 03:00 every day')
+  return cron

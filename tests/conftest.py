@@ -30,3 +30,16 @@ def small_data_dir(tmp_path_factory, bundled_rows) -> Path:
 def held_out_rows(bundled_rows) -> list:
   """Bundled rows the small-data runs never see."""
   return bundled_rows[-3000:]
+
+
+@pytest.fixture(scope='session')
+def kfp_env(tmp_path_factory, bundled_rows):
+  """(root, package): the KFP package compiled with its storage root and
+  data folder under root, the bundled rows in the data folder."""
+  root = tmp_path_factory.mktemp('kfp')
+  data = root / 'data'
+  helpers.write_csv(data / 'data.csv', bundled_rows)
+  result = helpers.compile_kubeflow('kfp', root / 'storage', data,
+                                    root / 'package')
+  assert result.returncode == 0, result.stderr[-3000:]
+  return root, Path(result.stdout.splitlines()[-1])

@@ -2,6 +2,7 @@
 
 import csv
 import os
+import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +14,7 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 
 from models import features
 from pipeline import configs
+from pipeline.pipeline import LATEST_PUSHED_ID
 from pipeline.pipeline import RESOLVER_ID
 
 BUNDLED_CSV = configs.DEFAULT_DATA_PATH / 'data.csv'
@@ -21,6 +23,8 @@ ALL_NODES = {
     'CsvExampleGen', 'ImportSchemaGen', 'StatisticsGen', 'ExampleValidator',
     'Transform', 'Trainer', RESOLVER_ID, 'Evaluator', 'Pusher'
 }
+# The tasks of the KFP package: a container step replaces the resolver.
+KFP_TASKS = ALL_NODES - {RESOLVER_ID} | {LATEST_PUSHED_ID}
 
 
 def read_rows(path: Path = BUNDLED_CSV) -> list:
@@ -84,3 +88,26 @@ def big_tip(row: dict) -> int:
   if not row['tips'] or not row['fare']:
     return 0
   return int(Decimal(row['tips']) > Decimal(row['fare']) / 5)
+
+
+KUBEFLOW_RUNNER = configs.PROJECT_ROOT / 'kubeflow_runner.py'
+TEST_IMAGE = 'registry.example/taxi-tips:test'
+
+
+def compile_kubeflow(target: str, storage: Path, data: Path, out: Path,
+                     **extra) -> subprocess.CompletedProcess:
+  """`kubeflow_runner.py compile` for `target`, everything under local paths."""
+  env = dict(
+      os.environ,
+      KUBEFLOW_TARGET=target,
+      STORAGE_ROOT=str(storage),
+      KUBEFLOW_DATA_ROOT=str(data),
+      PIPELINE_IMAGE=TEST_IMAGE,
+      # The package names the schema where the image has it; here the
+      # checkout plays the image.
+      CONTAINER_PROJECT_DIR=str(configs.PROJECT_ROOT),
+      **extra)
+  return subprocess.run(
+      [sys.executable, str(KUBEFLOW_RUNNER), 'compile', '--output-dir',
+       str(out)],
+      env=env, capture_output=True, text=True, timeout=300)

@@ -2,10 +2,8 @@
 containers run end to end the way the open-source KFP launcher starts them."""
 
 import json
-import os
 from pathlib import Path
 import subprocess
-import sys
 
 import kfp
 import pytest
@@ -16,8 +14,6 @@ import kfp_launcher
 from pipeline import configs
 from pipeline import pipeline as pipeline_lib
 
-RUNNER = configs.PROJECT_ROOT / 'kubeflow_runner.py'
-IMAGE = 'registry.example/taxi-tips:test'
 # Node id -> ids of the nodes it takes inputs from, in pipeline/pipeline.py.
 TFX_EDGES = {
     'CsvExampleGen': set(),
@@ -29,32 +25,6 @@ TFX_EDGES = {
     'Evaluator': {'CsvExampleGen', 'Trainer'},
     'Pusher': {'Trainer', 'Evaluator'},
 }
-
-
-def _compile(target: str, storage: Path, data: Path, out: Path, **extra):
-  env = dict(
-      os.environ,
-      KUBEFLOW_TARGET=target,
-      STORAGE_ROOT=str(storage),
-      KUBEFLOW_DATA_ROOT=str(data),
-      PIPELINE_IMAGE=IMAGE,
-      # The package names the schema where the image has it; here the
-      # checkout plays the image.
-      CONTAINER_PROJECT_DIR=str(configs.PROJECT_ROOT),
-      **extra)
-  return subprocess.run(
-      [sys.executable, str(RUNNER), 'compile', '--output-dir', str(out)],
-      env=env, capture_output=True, text=True, timeout=300)
-
-
-@pytest.fixture(scope='module')
-def kfp_env(tmp_path_factory, bundled_rows):
-  root = tmp_path_factory.mktemp('kfp')
-  data = root / 'data'
-  helpers.write_csv(data / 'data.csv', bundled_rows)
-  result = _compile('kfp', root / 'storage', data, root / 'package')
-  assert result.returncode == 0, result.stderr[-3000:]
-  return root, Path(result.stdout.splitlines()[-1])
 
 
 @pytest.fixture(scope='module')
@@ -75,7 +45,7 @@ def test_kfp_loader_accepts_the_package(kfp_env):
 
 def test_every_task_runs_the_configured_image(kfp_spec):
   executors = kfp_spec['deploymentSpec']['executors'].values()
-  assert {e['container']['image'] for e in executors} == {IMAGE}
+  assert {e['container']['image'] for e in executors} == {helpers.TEST_IMAGE}
 
 
 def test_no_executor_open_source_kfp_cannot_run(kfp_spec):
@@ -119,7 +89,7 @@ def test_parameters_resources_and_caching_are_as_configured(kfp_spec, kfp_env):
 
 
 def test_vertex_package_keeps_the_metadata_resolver_and_the_root(tmp_path):
-  result = _compile('vertex', tmp_path / 'storage', tmp_path / 'data',
+  result = helpers.compile_kubeflow('vertex', tmp_path / 'storage', tmp_path / 'data',
                     tmp_path / 'package')
   assert result.returncode == 0, result.stderr[-3000:]
   job = json.loads(Path(result.stdout.splitlines()[-1]).read_text())
@@ -130,7 +100,7 @@ def test_vertex_package_keeps_the_metadata_resolver_and_the_root(tmp_path):
 
 
 def test_unknown_target_is_one_clear_line(tmp_path):
-  result = _compile('argo', tmp_path, tmp_path, tmp_path)
+  result = helpers.compile_kubeflow('argo', tmp_path, tmp_path, tmp_path)
   assert result.returncode == 2
   assert result.stderr.splitlines() == [
       "error: KUBEFLOW_TARGET='argo': expected one of kfp, vertex"
