@@ -9,7 +9,7 @@ PYTHON ?= python
 export TF_USE_LEGACY_KERAS := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test venv lock clean
+.PHONY: run test venv lock clean bench
 
 run: $(STAMP)
 	$(PY) local_runner.py
@@ -34,3 +34,9 @@ lock: $(STAMP)
 
 clean:
 	rm -rf outputs
+
+# The template and this pipeline side by side at each scale (times the
+# bundled sample); writes docs/benchmarks.md. 100x takes hours on 2 cores.
+SCALES ?= 1 10 100
+bench: $(STAMP)
+	$(PY) -m bench.run --scales $(SCALES)

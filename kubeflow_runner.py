@@ -34,10 +34,6 @@ import sys
 
 from pipeline import configs
 
-# Open-source KFP cannot run the resolver executors a TFX Resolver compiles
-# to; Vertex AI can.
-_BASELINE_BY_TARGET = {'kfp': 'latest_pushed', 'vertex': 'resolver'}
-
 
 def build_pipeline(settings: configs.KubeflowSettings):
   """The one DAG of pipeline/pipeline.py, with cluster paths and resources."""
@@ -53,8 +49,8 @@ def build_pipeline(settings: configs.KubeflowSettings):
       bigquery_query=settings.bigquery_query or None,
       serving_model_dir=settings.serving_model_dir,
       schema_path=str(configs.CONTAINER_SCHEMA_PATH),
-      code_in_image=True,
-      baseline=_BASELINE_BY_TARGET[settings.target],
+      # Neither backend runs our ML Metadata query (pipeline/baseline.py).
+      baseline='latest_pushed',
       beam_pipeline_args=settings.beam_pipeline_args())
   resource_spec = (
       pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec)

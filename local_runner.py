@@ -12,10 +12,6 @@ import os
 os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 # TensorFlow's C++ start-up notices (no GPU, no TensorRT) are not news here.
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-# Transform and Trainer pip-install the models/ wheel TFX builds; it has no
-# dependencies, so pip needs neither an index nor to print its progress.
-for _var in ('PIP_NO_INDEX', 'PIP_QUIET', 'PIP_DISABLE_PIP_VERSION_CHECK'):
-  os.environ.setdefault(_var, '1')
 
 import argparse
 import logging

@@ -2,6 +2,7 @@
 
 from absl import logging
 import tensorflow as tf
+from tensorflow.python.autograph.core import config as autograph_config
 import tensorflow_transform as tft
 from tfx_bsl.public import tfxio
 
@@ -29,12 +30,25 @@ def categorical_sizes(tf_transform_output) -> dict:
   })
 
 
+def _keep_autograph_out_of_keras():
+  """tf_keras (Keras 2) is graph-ready library code, but AutoGraph's
+  deny-list names `tensorflow`, where Keras 2 used to live, not `tf_keras`:
+  it rewrites every Keras function the train step calls, about 25 s of the
+  first step on 2 cores. There is no public API for the list."""
+  rules = autograph_config.CONVERSION_RULES
+  if not (isinstance(rules[0], autograph_config.DoNotConvert) and
+          rules[0].matches('tf_keras')):
+    autograph_config.CONVERSION_RULES = (
+        autograph_config.DoNotConvert('tf_keras'),) + rules
+
+
 def run_fn(fn_args):
   """Trains on the transformed train split and exports a serving model.
 
   Hyperparameters come from pipeline/configs.py through the Trainer's
   custom_config, so changing one re-runs training (it is part of the cache key).
   """
+  _keep_autograph_out_of_keras()
   hparams = fn_args.custom_config['hparams']
   tf.keras.utils.set_random_seed(hparams['seed'])
   tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)

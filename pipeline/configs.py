@@ -22,12 +22,10 @@ OUTPUT_DIR_ENV = 'OUTPUT_DIR'
 # The curated schema (see README "Schema"); None makes SchemaGen infer one.
 SCHEMA_PATH = PROJECT_ROOT / 'pipeline' / 'schema' / 'schema.pbtxt'
 
-# Module files rather than import paths: TFX packages their folder into a
-# wheel named by a hash of its sources, so any edit under models/ re-runs
-# Transform, Trainer and everything downstream, and nothing upstream.
-PREPROCESSING_MODULE = PROJECT_ROOT / 'models' / 'preprocessing.py'
-TRAINER_MODULE = PROJECT_ROOT / 'models' / 'trainer.py'
-# On Kubeflow the code is in the container image and imported by name.
+# The model code, imported by name: from the checkout locally, from the
+# image on Kubeflow. (Module files would make TFX build a wheel of models/
+# and pip-install it in every run of Transform and Trainer: ~10 s a run.)
+MODEL_CODE_DIR = PROJECT_ROOT / 'models'
 PREPROCESSING_FN = 'models.preprocessing.preprocessing_fn'
 RUN_FN = 'models.trainer.run_fn'
 
@@ -65,9 +63,13 @@ class EvalThresholds:
 EVAL_THRESHOLDS = EvalThresholds()
 SLICE_FEATURES = ['payment_type', 'trip_start_hour']
 
+# Naming an SDK image stops TFX from building and staging an sdist of
+# itself for Beam workers in every Beam component (~1.5 s each): the
+# DirectRunner runs in this process, where TFX is installed, and ignores it.
 BEAM_PIPELINE_ARGS = [
     '--direct_running_mode=in_memory',
     '--direct_num_workers=1',
+    '--sdk_container_image=unused-by-the-direct-runner',
 ]
 
 
@@ -166,9 +168,12 @@ class KubeflowSettings:
     return f'{self.storage_root}/tmp'
 
   def beam_pipeline_args(self) -> list:
-    # BigQuery export and Dataflow both need a project and a GCS temp folder.
+    # BigQuery export and Dataflow both need a project and a GCS temp folder;
+    # the image has TFX and the model code for Dataflow workers, and names
+    # a dependency so TFX stages no sdist of itself from the pod.
     common = [f'--project={self.project}',
-              f'--temp_location={self.temp_location}']
+              f'--temp_location={self.temp_location}',
+              f'--sdk_container_image={self.image_name}']
     if not self.beam_on_dataflow:
       # Both of the pod's CPUs (see COMPONENT_RESOURCES).
       return common + ['--direct_running_mode=multi_processing',
@@ -179,7 +184,6 @@ class KubeflowSettings:
         f'--machine_type={self.dataflow_machine_type}',
         f'--max_num_workers={self.dataflow_max_workers}',
         '--experiments=use_runner_v2',
-        f'--sdk_container_image={self.image_name}',
     ]
 
 

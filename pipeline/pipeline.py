@@ -1,5 +1,6 @@
 """The TFX DAG for taxi tips; runners supply where it reads and writes."""
 
+import hashlib
 from typing import List, Optional
 
 from ml_metadata.proto import metadata_store_pb2
@@ -7,6 +8,7 @@ from tfx import v1 as tfx
 
 from pipeline import configs
 from pipeline.baseline import LatestPushedModel
+from pipeline.baseline import PreviousBlessedModelStrategy
 from pipeline.eval_config import create_eval_config
 from pipeline.pusher import Pusher
 
@@ -14,6 +16,16 @@ from pipeline.pusher import Pusher
 RESOLVER_ID = 'latest_blessed_model_resolver'
 LATEST_PUSHED_ID = 'latest_pushed_model'
 BASELINES = ('resolver', 'latest_pushed')
+
+
+def model_code_fingerprint() -> str:
+  """A hash of models/*.py. Transform and Trainer take it as a parameter, so
+  an edit there re-runs them and everything downstream, and nothing
+  upstream: the cache cannot see inside code imported by name."""
+  digest = hashlib.sha256()
+  for source in sorted(configs.MODEL_CODE_DIR.glob('*.py')):
+    digest.update(source.name.encode() + b'\0' + source.read_bytes())
+  return digest.hexdigest()[:16]
 
 
 def create_pipeline(
@@ -25,7 +37,6 @@ def create_pipeline(
     data_pattern: str = '*.csv',
     bigquery_query: Optional[str] = None,
     schema_path: Optional[str] = str(configs.SCHEMA_PATH),
-    code_in_image: bool = False,
     baseline: str = 'resolver',
     train_steps: int = configs.TRAIN_STEPS,
     eval_steps: int = configs.EVAL_STEPS,
@@ -41,21 +52,14 @@ def create_pipeline(
   The rows come from CSV files matching data_pattern under data_root, or from
   a BigQuery query if bigquery_query is set (its columns as in the CSV).
 
-  code_in_image: import models/ from the container image (Kubeflow) instead of
-  packaging it from module files into the pipeline root at compile time.
   baseline: how the Evaluator gets the last blessed model to compare against:
-    'resolver' queries ML Metadata (local runs, Vertex AI); 'latest_pushed'
-    copies the newest version at the push destination (open-source Kubeflow
-    Pipelines, which cannot run resolver queries).
+    'resolver' queries ML Metadata (local runs); 'latest_pushed' copies the
+    newest version at the push destination (Kubeflow Pipelines and Vertex
+    AI, see pipeline/baseline.py).
   """
   if baseline not in BASELINES:
     raise ValueError(f'baseline={baseline!r}: expected one of {BASELINES}')
-  if code_in_image:
-    transform_code = dict(preprocessing_fn=configs.PREPROCESSING_FN)
-    trainer_code = dict(run_fn=configs.RUN_FN)
-  else:
-    transform_code = dict(module_file=str(configs.PREPROCESSING_MODULE))
-    trainer_code = dict(module_file=str(configs.TRAINER_MODULE))
+  code_fingerprint = model_code_fingerprint()
 
   split = tfx.proto.Output(
       split_config=tfx.proto.SplitConfig(splits=[
@@ -92,24 +96,32 @@ def create_pipeline(
   transform = tfx.components.Transform(
       examples=example_gen.outputs['examples'],
       schema=schema_gen.outputs['schema'],
-      **transform_code)
+      preprocessing_fn=configs.PREPROCESSING_FN,
+      custom_config={'code_fingerprint': code_fingerprint},
+      # StatisticsGen already describes the raw data and nothing reads
+      # statistics of the transformed data: computing both would double
+      # Transform's time. No analyzer cache either: each run analyzes its
+      # whole span anyway.
+      disable_statistics=True,
+      disable_analyzer_cache=True)
 
   trainer = tfx.components.Trainer(
-      **trainer_code,
+      run_fn=configs.RUN_FN,
       examples=transform.outputs['transformed_examples'],
       transform_graph=transform.outputs['transform_graph'],
       schema=schema_gen.outputs['schema'],
       train_args=tfx.proto.TrainArgs(num_steps=train_steps),
       eval_args=tfx.proto.EvalArgs(num_steps=eval_steps),
-      custom_config={'hparams': hparams or configs.HPARAMS})
+      custom_config={'hparams': hparams or configs.HPARAMS,
+                     'code_fingerprint': code_fingerprint})
 
   if baseline == 'resolver':
     baseline_node = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        strategy_class=PreviousBlessedModelStrategy,
         model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
         model_blessing=tfx.dsl.Channel(
-            type=tfx.types.standard_artifacts.ModelBlessing)).with_id(
-                RESOLVER_ID)
+            type=tfx.types.standard_artifacts.ModelBlessing),
+        candidate=trainer.outputs['model']).with_id(RESOLVER_ID)
     baseline_model = baseline_node.outputs['model']
   else:
     baseline_node = LatestPushedModel(

@@ -53,13 +53,13 @@ def latest_run(metadata_path: str, since: float = 0.) -> Optional[RunSummary]:
       _node_id(store, e): _State.Name(e.last_known_state) for e in executions
   }
   summary = RunSummary(states)
+  # A cached Pusher's output records the push of an earlier run.
+  cached = {e.id for e in executions if e.last_known_state == _State.CACHED}
   for event in store.get_events_by_execution_ids([e.id for e in executions]):
     [artifact] = store.get_artifacts_by_id([event.artifact_id])
     key = event.path.steps[0].key if event.path.steps else ''
     if event.type == metadata_store_pb2.Event.INTERNAL_OUTPUT:
-      # The resolver's pick. (The Evaluator's 'baseline_model' input event
-      # is not enough: ML Metadata keeps one input event per artifact, so
-      # when the baseline is the candidate itself only 'model' may remain.)
+      # The resolver's pick (its other output, 'candidate', is the Trainer's).
       if key == 'model':
         summary.baseline_model = artifact.uri
       continue
@@ -73,7 +73,8 @@ def latest_run(metadata_path: str, since: float = 0.) -> Optional[RunSummary]:
     props = artifact.custom_properties
     if artifact.type == 'ModelBlessing':
       summary.blessed = props['blessed'].int_value == 1
-    elif artifact.type == 'PushedModel' and props['pushed'].int_value == 1:
+    elif (artifact.type == 'PushedModel' and props['pushed'].int_value == 1
+          and event.execution_id not in cached):
       summary.pushed_model = props['pushed_destination'].string_value
   return summary
 

@@ -88,13 +88,14 @@ def test_parameters_resources_and_caching_are_as_configured(kfp_spec, kfp_env):
   assert trainer_resources['memoryLimit'] == wanted.memory_gb
 
 
-def test_vertex_package_keeps_the_metadata_resolver_and_the_root(tmp_path):
-  result = helpers.compile_kubeflow('vertex', tmp_path / 'storage', tmp_path / 'data',
-                    tmp_path / 'package')
+def test_vertex_package_carries_the_root_and_the_same_tasks(tmp_path):
+  result = helpers.compile_kubeflow('vertex', tmp_path / 'storage',
+                                    tmp_path / 'data', tmp_path / 'package')
   assert result.returncode == 0, result.stderr[-3000:]
   job = json.loads(Path(result.stdout.splitlines()[-1]).read_text())
+  assert set(job['pipelineSpec']['root']['dag']['tasks']) == helpers.KFP_TASKS
   executors = job['pipelineSpec']['deploymentSpec']['executors']
-  assert any('resolver' in e for e in executors.values())
+  assert all(set(e) == {'container'} for e in executors.values())
   assert job['runtimeConfig']['gcsOutputDirectory'] == (
       f'{tmp_path}/storage/pipelines/{configs.PIPELINE_NAME}')
 

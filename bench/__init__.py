@@ -1,0 +1,1 @@
+"""Benchmark: this project's pipeline against the TFX taxi template."""

@@ -1,0 +1,155 @@
+"""make bench: the TFX taxi template and this pipeline, one after the other
+on the same data at each scale; results into docs/benchmarks.md.
+
+    python -m bench.run [--scales 1 10 100] [--work-dir DIR]
+"""
+
+import argparse
+import json
+import os
+from pathlib import Path
+import platform
+import re
+import shutil
+import sys
+
+from bench import measure
+from bench import scaled_data
+from bench import template
+from pipeline import configs
+
+DOC = configs.PROJECT_ROOT / 'docs' / 'benchmarks.md'
+_START, _END = '<!-- bench:start -->', '<!-- bench:end -->'
+_VENV_BIN = Path(sys.executable).parent
+_COMPONENTS = ('CsvExampleGen', 'StatisticsGen', 'SchemaGen', 'ExampleValidator',
+               'Transform', 'Trainer', 'Evaluator', 'Pusher')
+
+
+def _env() -> dict:
+  env = dict(os.environ, PATH=f'{_VENV_BIN}:{os.environ["PATH"]}',
+             TF_USE_LEGACY_KERAS='1', TF_CPP_MIN_LOG_LEVEL='2',
+             # The template asks google.auth for a project; no metadata
+             # server exists off Google Cloud.
+             NO_GCE_CHECK='True')
+  env.pop('PYTHONPATH', None)
+  env.pop('DATA_PATH', None)
+  env.pop('OUTPUT_DIR', None)
+  return env
+
+
+def _result(run: measure.Run, metadata_db: Path, log: Path, run_dir: Path,
+            trained: bool = True) -> dict:
+  if run.returncode != 0:
+    raise SystemExit(f'error: the run failed (exit {run.returncode}); see {log}')
+  result = {'wall_seconds': run.wall_seconds, 'peak_rss_mb': run.peak_rss_mb,
+            'components': measure.component_seconds(metadata_db)}
+  if trained:
+    result.update(measure.eval_quality(metadata_db, run_dir))
+  return result
+
+
+def run_template(work: Path, data_csv: Path) -> dict:
+  project = template.copy_template(_VENV_BIN / 'tfx', work / 'template',
+                                   data_csv)
+  log = work / 'template.log'
+  run = measure.run_measured([sys.executable, 'local_runner.py'], project,
+                             _env(), log)
+  return _result(run, project / 'tfx_metadata' / 'template' / 'metadata.db',
+                 log, project)
+
+
+def run_ours(work: Path, data_dir: Path, name: str, trained=True) -> dict:
+  outputs = work / 'ours'
+  env = dict(_env(), DATA_PATH=str(data_dir), OUTPUT_DIR=str(outputs))
+  log = work / f'{name}.log'
+  run = measure.run_measured(
+      [sys.executable, str(configs.PROJECT_ROOT / 'local_runner.py')],
+      configs.PROJECT_ROOT, env, log)
+  return _result(run, configs.LocalPaths(outputs).metadata_path, log,
+                 configs.PROJECT_ROOT, trained)
+
+
+def _machine() -> str:
+  cpu = re.search(r'model name\s*:\s*(.*)', Path('/proc/cpuinfo').read_text())
+  memory_kb = int(re.search(r'MemTotal:\s*(\d+)',
+                            Path('/proc/meminfo').read_text()).group(1))
+  return (f'{os.cpu_count()} cores ({cpu.group(1) if cpu else "unknown CPU"}), '
+          f'{memory_kb / 2**20:.0f} GB memory, Python '
+          f'{platform.python_version()}, {platform.platform()}')
+
+
+def _row(label: str, rows: int, result: dict, ratio: str) -> str:
+  components = result.get('components', {})
+  cells = []
+  for name in _COMPONENTS:
+    seconds = components.get(name, components.get(f'Import{name}'))
+    cells.append('' if seconds is None else f'{seconds:.1f}')
+  quality = (f'{result["accuracy"]:.3f} | {result["auc"]:.3f}'
+             if 'accuracy' in result else ' | ')
+  return (f'| {rows:,} | {label} | {result["wall_seconds"]:.0f} | {ratio} | '
+          f'{result.get("peak_rss_mb", 0):,.0f} | {" | ".join(cells)} | '
+          f'{quality} |')
+
+
+def table(results: dict) -> str:
+  header = ('| rows | pipeline | wall s | vs template | peak RSS MB | '
+            + ' | '.join(_COMPONENTS) + ' | accuracy | AUC |')
+  lines = [header, '|' + ' --- |' * (header.count('|') - 1)]
+  for scale, entry in results.items():
+    rows, tpl = entry['rows'], entry['template']
+    lines.append(_row('template', rows, tpl, '1.00'))
+    for label, key in (('ours', 'ours'), ('ours, re-run unchanged', 'rerun')):
+      if key in entry:
+        ratio = entry[key]['wall_seconds'] / tpl['wall_seconds']
+        lines.append(_row(label, rows, entry[key], f'{ratio:.2f}'))
+  return '\n'.join(lines)
+
+
+def write_doc(results: dict, command: str):
+  generated = '\n'.join([
+      _START, '', f'Machine: {_machine()}.', '',
+      f'Reproduce: `{command}`. Component columns: executor seconds from ML '
+      'Metadata; wall: the whole `local_runner.py` process, imports '
+      'included; accuracy and AUC: the trained model through its serving '
+      "signature on the run's own eval split (same code for both).", '',
+      table(results), '', _END])
+  text = DOC.read_text() if DOC.exists() else f'# Benchmarks\n\n{_START}\n{_END}\n'
+  before, rest = text.split(_START, 1)
+  DOC.write_text(before + generated + rest.split(_END, 1)[1])
+
+
+def main(argv=None) -> int:
+  parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+  parser.add_argument('--scales', type=int, nargs='+', default=[1, 10, 100])
+  parser.add_argument('--work-dir', type=Path,
+                      default=configs.DEFAULT_OUTPUT_DIR / 'bench')
+  args = parser.parse_args(argv)
+  results = {}
+  for scale in args.scales:
+    work = args.work_dir / f'{scale}x'
+    if work.exists():
+      shutil.rmtree(work)
+    data_dir = work / 'data'
+    rows = scaled_data.write_scaled(configs.DEFAULT_DATA_PATH / 'data.csv',
+                                    data_dir / 'data.csv', scale)
+    print(f'{scale}x: {rows:,} rows', flush=True)
+    entry = {'rows': rows}
+    entry['template'] = run_template(work, data_dir / 'data.csv')
+    print(f'  template: {entry["template"]["wall_seconds"]:.0f} s', flush=True)
+    entry['ours'] = run_ours(work, data_dir, 'ours')
+    print(f'  ours: {entry["ours"]["wall_seconds"]:.0f} s', flush=True)
+    if scale == 1:
+      entry['rerun'] = run_ours(work, data_dir, 'ours-rerun', trained=False)
+      print(f'  ours, unchanged re-run: {entry["rerun"]["wall_seconds"]:.0f} s',
+            flush=True)
+    results[scale] = entry
+    (args.work_dir / 'results.json').write_text(json.dumps(results, indent=1))
+  write_doc(results, 'make bench SCALES="' +
+            ' '.join(map(str, args.scales)) + '"')
+  print(table(results))
+  print(f'Written to {DOC}')
+  return 0
+
+
+if __name__ == '__main__':
+  sys.exit(main())
