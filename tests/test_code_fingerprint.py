@@ -1,0 +1,40 @@
+"""An edit under models/ must re-run Transform and Trainer, and nothing
+before them: the code is imported by name, so the cache only sees it through
+the fingerprint in their parameters."""
+
+import json
+import shutil
+
+from pipeline import configs
+from pipeline import pipeline as pipeline_lib
+
+
+def _parameters(tmp_path) -> dict:
+  """Node id -> its execution parameters, as the cache compares them."""
+  tfx_pipeline = pipeline_lib.create_pipeline(
+      pipeline_name=configs.PIPELINE_NAME,
+      pipeline_root=str(tmp_path / 'root'),
+      data_root=str(tmp_path / 'data'),
+      serving_model_dir=str(tmp_path / 'serving'))
+  return {
+      node.id: {k: str(v) for k, v in node.exec_properties.items()}
+      for node in tfx_pipeline.components if hasattr(node, 'exec_properties')
+  }
+
+
+def test_editing_model_code_changes_transform_and_trainer_only(
+    tmp_path, monkeypatch):
+  code = tmp_path / 'models'
+  shutil.copytree(configs.MODEL_CODE_DIR, code,
+                  ignore=shutil.ignore_patterns('__pycache__'))
+  monkeypatch.setattr(configs, 'MODEL_CODE_DIR', code)
+  before = _parameters(tmp_path)
+  model_py = code / 'model.py'
+  model_py.write_text(model_py.read_text() + '\n# an edit\n')
+  after = _parameters(tmp_path)
+
+  changed = {node for node in before if before[node] != after[node]}
+  assert changed == {'Transform', 'Trainer'}
+  fingerprint = pipeline_lib.model_code_fingerprint()
+  assert json.loads(after['Trainer']['custom_config'])['code_fingerprint'] == (
+      fingerprint)
