@@ -70,6 +70,12 @@ def _one_line(error: Exception) -> str:
   return ' '.join(str(error).split())
 
 
+def _credentials_refused(status: int, detail: str = '') -> str:
+  return (f'the server refused the credentials (HTTP {status}'
+          f'{": " + detail if detail else ""}); behind Cloud IAP pass '
+          f'--iap-client-id or set {configs.KFP_IAP_CLIENT_ID_ENV}')
+
+
 def _api_error_message(error: kfp_server_api.ApiException) -> str:
   detail = ''
   try:
@@ -79,9 +85,7 @@ def _api_error_message(error: kfp_server_api.ApiException) -> str:
     detail = error.body or ''
   detail = ' '.join(str(detail).split())[:300]
   if error.status in (401, 403):
-    return (f'the server refused the credentials (HTTP {error.status}'
-            f'{": " + detail if detail else ""}); behind Cloud IAP pass '
-            f'--iap-client-id or set {configs.KFP_IAP_CLIENT_ID_ENV}')
+    return _credentials_refused(error.status, detail)
   return f'the server answered HTTP {error.status}: {detail or error.reason}'
 
 
@@ -108,10 +112,7 @@ class KfpApi:
         pass
     except urllib.error.HTTPError as e:
       if e.code in (401, 403) and not self.connection.iap_client_id:
-        raise KfpApiError(
-            f'{self.connection.endpoint} refused the request (HTTP {e.code}): '
-            'it needs credentials; behind Cloud IAP pass --iap-client-id or '
-            f'set {configs.KFP_IAP_CLIENT_ID_ENV}') from None
+        raise KfpApiError(_credentials_refused(e.code)) from None
       # Any other answer proves the server is reachable (IAP redirects an
       # anonymous probe to its login page); the client authenticates next.
     except (urllib.error.URLError, OSError, ValueError) as e:
