@@ -72,11 +72,11 @@ def preprocessing_fn(inputs):
     outputs[xf(key)] = _in_range_or_zero(inputs[key], size)
 
   for key in features.VOCAB_FEATURE_KEYS:
-    outputs[xf(key)] = tft.compute_and_apply_vocabulary(
-        _densify(_as_strings(inputs[key]), features.MISSING_TOKEN),
-        top_k=features.VOCAB_SIZE,
-        num_oov_buckets=features.OOV_BUCKETS,
-        vocab_filename=key)
+    tokens = _densify(_as_strings(inputs[key]), features.MISSING_TOKEN)
+    vocabulary = tft.experimental.approximate_vocabulary(
+        tokens, top_k=features.VOCAB_SIZE, vocab_filename=key)
+    outputs[xf(key)] = tft.apply_vocabulary(
+        tokens, vocabulary, num_oov_buckets=features.OOV_BUCKETS)
 
   for key in features.COORDINATE_FEATURE_KEYS:
     # Missing -> 0, the mean after scaling.

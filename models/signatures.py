@@ -27,10 +27,14 @@ def _csv_fields_to_feature(fields, spec):
       tf.stack([batch, 1]))
 
 
-def make_signatures(model: tf.keras.Model, tf_transform_output) -> dict:
-  """Signature name -> concrete function, for `model.save(signatures=...)`."""
+def make_signatures(model: tf.keras.Model, tf_transform_output,
+                    tft_layer) -> dict:
+  """Signature name -> concrete function, for `model.save(signatures=...)`.
+
+  tft_layer: tf_transform_output.transform_features_layer().
+  """
   # Assigning the layer to the model makes SavedModel track its assets.
-  model.tft_layer = tf_transform_output.transform_features_layer()
+  model.tft_layer = tft_layer
   raw_spec = tf_transform_output.raw_feature_spec()
   serving_spec = {k: v for k, v in raw_spec.items() if k != features.TIPS_KEY}
 

@@ -11,16 +11,26 @@ from models import model as model_lib
 from models import signatures
 
 
-def _dataset(file_pattern, data_accessor, tf_transform_output, batch_size,
-             shuffle):
+def _dataset(file_pattern, data_accessor, tf_transform_output, tft_layer,
+             batch_size, shuffle):
+  """(transformed features, label) batches from raw examples.
+
+  Transform does not write transformed examples: this applies its graph
+  batch by batch here instead, which costs less than a Beam pass writing
+  and re-reading every row.
+  """
+  label_key = features.transformed_name(features.LABEL_KEY)
+
+  def split_label(raw):
+    transformed = tft_layer(raw)
+    return transformed, transformed.pop(label_key)
+
   return data_accessor.tf_dataset_factory(
       file_pattern,
-      tfxio.TensorFlowDatasetOptions(
-          batch_size=batch_size,
-          shuffle=shuffle,
-          label_key=features.transformed_name(features.LABEL_KEY)),
-      tf_transform_output.transformed_metadata.schema).prefetch(
-          tf.data.AUTOTUNE)
+      tfxio.TensorFlowDatasetOptions(batch_size=batch_size, shuffle=shuffle),
+      tf_transform_output.raw_metadata.schema).map(
+          split_label, num_parallel_calls=tf.data.AUTOTUNE).prefetch(
+              tf.data.AUTOTUNE)
 
 
 def categorical_sizes(tf_transform_output) -> dict:
@@ -43,7 +53,7 @@ def _keep_autograph_out_of_keras():
 
 
 def run_fn(fn_args):
-  """Trains on the transformed train split and exports a serving model.
+  """Trains on the train split, transformed, and exports a serving model.
 
   Hyperparameters come from pipeline/configs.py through the Trainer's
   custom_config, so changing one re-runs training (it is part of the cache key).
@@ -52,11 +62,14 @@ def run_fn(fn_args):
   hparams = fn_args.custom_config['hparams']
   tf.keras.utils.set_random_seed(hparams['seed'])
   tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
+  # One layer (each loads the transform graph) for reading and serving.
+  tft_layer = tf_transform_output.transform_features_layer()
 
   train = _dataset(fn_args.train_files, fn_args.data_accessor,
-                   tf_transform_output, hparams['batch_size'], shuffle=True)
+                   tf_transform_output, tft_layer, hparams['batch_size'],
+                   shuffle=True)
   evaluation = _dataset(fn_args.eval_files, fn_args.data_accessor,
-                        tf_transform_output, hparams['batch_size'],
+                        tf_transform_output, tft_layer, hparams['batch_size'],
                         shuffle=False)
 
   model = model_lib.build_keras_model(
@@ -71,4 +84,8 @@ def run_fn(fn_args):
   model.save(
       fn_args.serving_model_dir,
       save_format='tf',
-      signatures=signatures.make_signatures(model, tf_transform_output))
+      # Keras would otherwise trace every layer's call for re-loading as
+      # Keras objects; serving and TFMA use the signatures only.
+      save_traces=False,
+      signatures=signatures.make_signatures(model, tf_transform_output,
+                                            tft_layer))

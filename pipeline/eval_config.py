@@ -35,6 +35,9 @@ def create_eval_config(thresholds: EvalThresholds,
       model_specs=[
           tfma.ModelSpec(
               signature_name=signatures.SERVING_DEFAULT,
+              # Named, so TFMA does not load the model once more to guess it;
+              # generic: it needs the signatures, not the Keras objects.
+              model_type=tfma.TF_GENERIC,
               label_key=features.transformed_name(features.LABEL_KEY),
               preprocessing_function_names=[signatures.TRANSFORM_FEATURES])
       ],

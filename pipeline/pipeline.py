@@ -7,6 +7,7 @@ from ml_metadata.proto import metadata_store_pb2
 from tfx import v1 as tfx
 
 from pipeline import configs
+from pipeline import csv_example_gen
 from pipeline.baseline import LatestPushedModel
 from pipeline.baseline import PreviousBlessedModelStrategy
 from pipeline.eval_config import create_eval_config
@@ -72,12 +73,12 @@ def create_pipeline(
     example_gen = tfx.extensions.google_cloud_big_query.BigQueryExampleGen(
         query=bigquery_query, output_config=split)
   else:
-    example_gen = tfx.components.CsvExampleGen(
+    example_gen = csv_example_gen.ArrowCsvExampleGen(
         input_base=data_root,
         input_config=tfx.proto.Input(splits=[
             tfx.proto.Input.Split(name='single_split', pattern=data_pattern)
         ]),
-        output_config=split)
+        output_config=split).with_id('CsvExampleGen')
 
   statistics_gen = tfx.components.StatisticsGen(
       examples=example_gen.outputs['examples'])
@@ -101,13 +102,16 @@ def create_pipeline(
       # StatisticsGen already describes the raw data and nothing reads
       # statistics of the transformed data: computing both would double
       # Transform's time. No analyzer cache either: each run analyzes its
-      # whole span anyway.
+      # whole span anyway. No transformed examples: the Trainer applies the
+      # transform graph as it reads (models/trainer.py).
       disable_statistics=True,
-      disable_analyzer_cache=True)
+      disable_analyzer_cache=True,
+      materialize=False,
+      force_tf_compat_v1=configs.TRANSFORM_TF_COMPAT_V1)
 
   trainer = tfx.components.Trainer(
       run_fn=configs.RUN_FN,
-      examples=transform.outputs['transformed_examples'],
+      examples=example_gen.outputs['examples'],
       transform_graph=transform.outputs['transform_graph'],
       schema=schema_gen.outputs['schema'],
       train_args=tfx.proto.TrainArgs(num_steps=train_steps),

@@ -46,7 +46,8 @@ def transformed(tmp_path_factory, bundled_rows):
   spec = helpers.raw_feature_spec()
   metadata = dataset_metadata.DatasetMetadata.from_feature_spec(spec)
   tmp = tmp_path_factory.mktemp('tft')
-  with tft_beam.Context(temp_dir=str(tmp / 'tmp')):
+  with tft_beam.Context(temp_dir=str(tmp / "tmp"),
+                        force_tf_compat_v1=configs.TRANSFORM_TF_COMPAT_V1):
     (outputs, _), transform_fn = (
         [_instance(r, spec) for r in rows], metadata
     ) | tft_beam.AnalyzeAndTransformDataset(
