@@ -21,7 +21,7 @@ TFX_EDGES = {
     'StatisticsGen': {'CsvExampleGen'},
     'ExampleValidator': {'StatisticsGen', 'ImportSchemaGen'},
     'Transform': {'CsvExampleGen', 'ImportSchemaGen'},
-    'Trainer': {'Transform', 'ImportSchemaGen'},
+    'Trainer': {'CsvExampleGen', 'Transform', 'ImportSchemaGen'},
     'Evaluator': {'CsvExampleGen', 'Trainer'},
     'Pusher': {'Trainer', 'Evaluator'},
 }
