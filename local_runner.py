@@ -84,7 +84,8 @@ def main(argv=None) -> int:
   paths = configs.LocalPaths(args.output_dir.resolve())
   log_file = _log_to_file(paths.log_dir)
   # Imported only after the checks above: TensorFlow takes seconds to load.
-  from tfx import v1 as tfx
+  from tfx.orchestration import metadata
+  from tfx.orchestration.local.local_dag_runner import LocalDagRunner
   from pipeline import pipeline as pipeline_lib
   from pipeline import push_destination
   from pipeline import run_report
@@ -97,12 +98,12 @@ def main(argv=None) -> int:
       serving_model_dir=str(paths.serving_model_dir),
       schema_path=None if args.infer_schema else str(configs.SCHEMA_PATH),
       beam_pipeline_args=configs.local_beam_pipeline_args(source.size_bytes),
-      metadata_connection_config=tfx.orchestration.metadata
-      .sqlite_metadata_connection_config(str(paths.metadata_path)))
+      metadata_connection_config=metadata.sqlite_metadata_connection_config(
+          str(paths.metadata_path)))
 
   started = time.time()
   try:
-    tfx.orchestration.LocalDagRunner().run(tfx_pipeline)
+    LocalDagRunner().run(tfx_pipeline)
     failed = False
   except Exception:  # pylint: disable=broad-except
     # The traceback goes to the log; the report below names the failed node.

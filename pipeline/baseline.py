@@ -11,8 +11,12 @@ instead: comparing a model with itself changes nothing, so the value
 thresholds alone decide the first blessing.
 """
 
-from tfx import v1 as tfx
+from tfx.dsl.component.experimental.annotations import InputArtifact
+from tfx.dsl.component.experimental.annotations import OutputArtifact
+from tfx.dsl.component.experimental.annotations import Parameter
+from tfx.dsl.component.experimental.decorators import component
 from tfx.dsl.input_resolution.strategies import latest_blessed_model_strategy
+from tfx.types.standard_artifacts import Model
 from tfx.utils import io_utils
 from tfx.utils import path_utils
 
@@ -36,13 +40,11 @@ class PreviousBlessedModelStrategy(
     return dict(super().resolve_artifacts(store, others), candidate=candidates)
 
 
-@tfx.dsl.components.component
+@component
 def LatestPushedModel(  # pylint: disable=invalid-name
-    candidate: tfx.dsl.components.InputArtifact[
-        tfx.types.standard_artifacts.Model],
-    baseline: tfx.dsl.components.OutputArtifact[
-        tfx.types.standard_artifacts.Model],
-    push_destination: tfx.dsl.components.Parameter[str],
+    candidate: InputArtifact[Model],
+    baseline: OutputArtifact[Model],
+    push_destination: Parameter[str],
 ):
   """Copies the newest pushed model (or, before any push, the candidate)."""
   source = (destination.latest_version_dir(push_destination) or

@@ -7,9 +7,10 @@ that differs from the newest version already at the destination.
 """
 
 from absl import logging
-from tfx import v1 as tfx
+from tfx.components.pusher import component as pusher_component
 from tfx.components.pusher import executor as pusher_executor
 from tfx.dsl.components.base import executor_spec
+from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils
 from tfx.types import standard_component_specs
 from tfx.utils import proto_utils
@@ -20,7 +21,7 @@ from pipeline import push_destination
 class Executor(pusher_executor.Executor):
 
   def Do(self, input_dict, output_dict, exec_properties) -> None:
-    destination = tfx.proto.PushDestination()
+    destination = pusher_pb2.PushDestination()
     proto_utils.json_to_proto(
         exec_properties[standard_component_specs.PUSH_DESTINATION_KEY],
         destination)
@@ -37,5 +38,5 @@ class Executor(pusher_executor.Executor):
     super().Do(input_dict, output_dict, exec_properties)
 
 
-class Pusher(tfx.components.Pusher):
+class Pusher(pusher_component.Pusher):
   EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
