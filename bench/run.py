@@ -126,7 +126,11 @@ def main(argv=None) -> int:
   parser.add_argument('--work-dir', type=Path,
                       default=configs.DEFAULT_OUTPUT_DIR / 'bench')
   args = parser.parse_args(argv)
-  results = {}
+  # Scales not run this time keep their last figures: each scale compares
+  # two runs of one sitting, so scales may come from different sittings.
+  results_file = args.work_dir / 'results.json'
+  results = (json.loads(results_file.read_text())
+             if results_file.exists() else {})
   for scale in args.scales:
     work = args.work_dir / f'{scale}x'
     if work.exists():
@@ -144,10 +148,10 @@ def main(argv=None) -> int:
       entry['rerun'] = run_ours(work, data_dir, 'ours-rerun', trained=False)
       print(f'  ours, unchanged re-run: {entry["rerun"]["wall_seconds"]:.0f} s',
             flush=True)
-    results[scale] = entry
-    (args.work_dir / 'results.json').write_text(json.dumps(results, indent=1))
-  write_doc(results, 'make bench SCALES="' +
-            ' '.join(map(str, args.scales)) + '"')
+    results[str(scale)] = entry
+    results_file.write_text(json.dumps(results, indent=1))
+  results = dict(sorted(results.items(), key=lambda item: int(item[0])))
+  write_doc(results, 'make bench SCALES="' + ' '.join(results) + '"')
   print(table(results))
   print(f'Written to {DOC}')
   return 0
