@@ -36,7 +36,7 @@ clean:
 	rm -rf outputs
 
 # The template and this pipeline side by side at each scale (times the
-# bundled sample); writes docs/benchmarks.md. 100x takes hours on 2 cores.
+# bundled sample); writes docs/benchmarks.md. 100x takes ~25 min on 2 cores.
 SCALES ?= 1 10 100
 bench: $(STAMP)
 	$(PY) -m bench.run --scales $(SCALES)
