@@ -18,7 +18,7 @@ _BATCH = 1024
 @dataclasses.dataclass
 class Run:
   wall_seconds: float
-  peak_rss_mb: float  # the largest resident set of the process tree
+  peak_rss_mb: float  # the largest resident set of any one process in the tree
   returncode: int
 
 
