@@ -25,6 +25,8 @@ import re
 import sys
 import time
 
+from absl import logging as absl_logging
+
 from models import features
 from pipeline import configs
 from pipeline import data_source
@@ -70,6 +72,10 @@ def _log_to_file(log_dir: Path) -> Path:
   # With handlers on the root logger, libraries' basicConfig() calls add none.
   logging.basicConfig(level=logging.INFO, handlers=[to_file, to_console])
   logging.captureWarnings(True)  # library deprecation warnings go to the file
+  # Explicitly, not only by default: TensorFlow's SavedModel export silences
+  # absl and then restores the verbosity *flag*, WARNING unless set, which
+  # cut every INFO record (progress too) after the Trainer's export.
+  absl_logging.set_verbosity(absl_logging.INFO)
   return log_file
 
 

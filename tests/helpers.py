@@ -45,6 +45,15 @@ def write_csv(path: Path, rows: list, fieldnames=None) -> Path:
 VENV_BIN = Path(sys.executable).parent
 
 
+def run_local_runner(data: Path, output_dir: Path,
+                     timeout: int = 120) -> subprocess.CompletedProcess:
+  """local_runner.py as a user runs it, data and outputs from the env."""
+  env = dict(os.environ, DATA_PATH=str(data), OUTPUT_DIR=str(output_dir))
+  return subprocess.run(
+      [sys.executable, str(configs.PROJECT_ROOT / 'local_runner.py')],
+      env=env, capture_output=True, text=True, timeout=timeout)
+
+
 def venv_env(**overrides) -> dict:
   """This process's environment with the venv first on PATH, as a user who
   activated it has, plus overrides."""

@@ -1,9 +1,6 @@
 """A bad data source fails in seconds, with one line, and writes nothing."""
 
-import os
 from pathlib import Path
-import subprocess
-import sys
 
 import pytest
 
@@ -11,18 +8,6 @@ import helpers
 from models import features
 from pipeline import configs
 from pipeline import data_source
-
-LOCAL_RUNNER = configs.PROJECT_ROOT / 'local_runner.py'
-
-
-def _run_local_runner(data: Path, output_dir: Path):
-  env = dict(os.environ, DATA_PATH=str(data), OUTPUT_DIR=str(output_dir))
-  return subprocess.run([sys.executable, str(LOCAL_RUNNER)],
-                        env=env,
-                        capture_output=True,
-                        text=True,
-                        timeout=120)
-
 
 def _tree(root: Path) -> dict:
   return {
@@ -58,7 +43,7 @@ def test_bad_data_path_fails_with_one_line_and_leaves_outputs_untouched(
       b'an earlier push')
   before = _tree(outputs)
 
-  result = _run_local_runner(bad_path, outputs)
+  result = helpers.run_local_runner(bad_path, outputs)
 
   assert result.returncode == 2
   assert result.stdout == ''
@@ -69,7 +54,7 @@ def test_bad_data_path_fails_with_one_line_and_leaves_outputs_untouched(
 
 
 def test_bad_data_path_creates_no_output_dir(tmp_path):
-  result = _run_local_runner(tmp_path / 'missing.csv', tmp_path / 'outputs')
+  result = helpers.run_local_runner(tmp_path / 'missing.csv', tmp_path / 'outputs')
   assert result.returncode == 2
   assert not (tmp_path / 'outputs').exists()
 
@@ -115,7 +100,7 @@ def test_rows_of_the_wrong_type_fail_the_run_naming_the_failed_node(
   data = helpers.write_csv(tmp_path / 'data' / 'data.csv', rows)
   outputs = tmp_path / 'outputs'
 
-  result = _run_local_runner(data, outputs)
+  result = helpers.run_local_runner(data, outputs)
 
   assert result.returncode == 1
   assert '  Transform                        FAILED' in result.stdout

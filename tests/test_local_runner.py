@@ -1,0 +1,22 @@
+"""local_runner.py end to end, as a user runs it: console and log file."""
+
+import pytest
+
+import helpers
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_run_shows_every_component_and_logs_it(small_data_dir, tmp_path):
+  result = helpers.run_local_runner(small_data_dir, tmp_path, timeout=600)
+
+  assert result.returncode == 0, result.stderr[-2000:]
+  [log_file] = (tmp_path / 'logs').glob('run-*.log')
+  log = log_file.read_text()
+  # Every node, also those after the Trainer's export (TensorFlow's export
+  # used to turn absl INFO records off for the rest of the run).
+  for node in helpers.ALL_NODES:
+    assert f'Component {node} is finished.' in result.stderr, node  # console
+    assert f'Component {node} is finished.' in log, node
+    assert f'  {node:32} COMPLETE' in result.stdout  # the run report
+  assert result.stdout.rstrip().endswith(f'Log: {log_file}')
