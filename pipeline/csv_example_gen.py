@@ -92,9 +92,10 @@ class _InferColumnTypes(beam.CombineFn):
     return {}
 
   def add_input(self, types, block: pa.RecordBatch):
-    for name, column in zip(block.schema.names, block.columns):
-      types[name] = max(types.get(name, ColumnType.EMPTY), _column_type(column))
-    return types
+    return self.merge_accumulators([types, {
+        name: _column_type(column)
+        for name, column in zip(block.schema.names, block.columns)
+    }])
 
   def merge_accumulators(self, accumulators):
     merged = {}

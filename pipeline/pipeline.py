@@ -8,11 +8,11 @@ from ml_metadata.proto import metadata_store_pb2
 # every extension (Vertex AI, BigQuery, KFP clients), ~3 s of each local run.
 from tfx.components import Evaluator
 from tfx.components import ExampleValidator
-from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen
 from tfx.components import SchemaGen
 from tfx.components import StatisticsGen
 from tfx.components import Trainer
 from tfx.components import Transform
+from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen
 from tfx.dsl.components.common.resolver import Resolver
 from tfx.orchestration import pipeline as tfx_pipeline
 from tfx.proto import example_gen_pb2
