@@ -103,7 +103,8 @@ def main(argv=None) -> int:
       data_pattern=source.pattern,
       serving_model_dir=str(paths.serving_model_dir),
       schema_path=None if args.infer_schema else str(configs.SCHEMA_PATH),
-      beam_pipeline_args=configs.local_beam_pipeline_args(source.size_bytes),
+      component_beam_args=configs.local_component_beam_args(
+          source.size_bytes),
       metadata_connection_config=metadata.sqlite_metadata_connection_config(
           str(paths.metadata_path)))
 

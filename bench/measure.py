@@ -1,11 +1,14 @@
 """What one pipeline run cost and produced: wall time and peak memory of the
-process, per-component durations from ML Metadata, and the trained model's
-accuracy and AUC on the run's own eval split."""
+process tree, per-component durations from ML Metadata, and the trained
+model's accuracy and AUC on the run's own eval split."""
 
+import collections
 import dataclasses
 import os
 from pathlib import Path
+import re
 import subprocess
+import threading
 import time
 from typing import Dict
 
@@ -15,24 +18,68 @@ from ml_metadata.proto import metadata_store_pb2
 _BATCH = 1024
 
 
+_SAMPLE_SECONDS = 0.2
+
+
 @dataclasses.dataclass
 class Run:
   wall_seconds: float
-  peak_rss_mb: float  # the largest resident set of any one process in the tree
+  # The largest sum over the process and all its descendants (Beam worker
+  # processes included) of their proportional set sizes: resident memory,
+  # with each page shared by several processes split between them.
+  peak_memory_mb: float
   returncode: int
 
 
+def _descendants(root: int) -> list:
+  children = collections.defaultdict(list)
+  for stat in Path('/proc').glob('[0-9]*/stat'):
+    try:  # "pid (name) state ppid ...": the name may hold spaces
+      parent = int(stat.read_text().rsplit(')', 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+      continue  # the process has gone
+    children[parent].append(int(stat.parent.name))
+  tree, pending = [], [root]
+  while pending:
+    pid = pending.pop()
+    tree.append(pid)
+    pending.extend(children[pid])
+  return tree
+
+
+def _tree_pss_kb(root: int) -> int:
+  total = 0
+  for pid in _descendants(root):
+    try:
+      rollup = Path(f'/proc/{pid}/smaps_rollup').read_text()
+    except OSError:
+      continue
+    found = re.search(r'^Pss:\s+(\d+) kB', rollup, re.MULTILINE)
+    total += int(found.group(1)) if found else 0
+  return total
+
+
 def run_measured(command, cwd: Path, env: dict, log: Path) -> Run:
-  """Runs command to completion; os.wait4 gives the child's own peak RSS
-  (the maximum over it and the descendants it waited for)."""
+  """Runs command to completion, sampling the memory of its process tree
+  every _SAMPLE_SECONDS."""
   start = time.monotonic()
+  peak_kb = 0
+  finished = threading.Event()
   with open(log, 'w') as out:
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out,
                                stderr=subprocess.STDOUT)
-    _, status, usage = os.wait4(process.pid, 0)
-  process.returncode = os.waitstatus_to_exitcode(status)
-  return Run(time.monotonic() - start, usage.ru_maxrss / 1024,
-             process.returncode)
+
+    def sample():
+      nonlocal peak_kb
+      while not finished.wait(_SAMPLE_SECONDS):
+        peak_kb = max(peak_kb, _tree_pss_kb(process.pid))
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    returncode = process.wait()
+    finished.set()
+    sampler.join()
+  return Run(time.monotonic() - start, peak_kb / 1024, returncode)
 
 
 def _store(metadata_db: Path) -> metadata_store.MetadataStore:

@@ -41,7 +41,8 @@ def _result(run: measure.Run, metadata_db: Path, log: Path, run_dir: Path,
             trained: bool = True) -> dict:
   if run.returncode != 0:
     raise SystemExit(f'error: the run failed (exit {run.returncode}); see {log}')
-  result = {'wall_seconds': run.wall_seconds, 'peak_rss_mb': run.peak_rss_mb,
+  result = {'wall_seconds': run.wall_seconds,
+            'peak_memory_mb': run.peak_memory_mb,
             'components': measure.component_seconds(metadata_db)}
   if trained:
     result.update(measure.eval_quality(metadata_db, run_dir))
@@ -89,12 +90,12 @@ def _row(label: str, rows: int, result: dict, ratio: str) -> str:
   quality = (f'{result["accuracy"]:.3f} | {result["auc"]:.3f}'
              if 'accuracy' in result else ' | ')
   return (f'| {rows:,} | {label} | {result["wall_seconds"]:.0f} | {ratio} | '
-          f'{result.get("peak_rss_mb", 0):,.0f} | {" | ".join(cells)} | '
+          f'{result.get("peak_memory_mb", 0):,.0f} | {" | ".join(cells)} | '
           f'{quality} |')
 
 
 def table(results: dict) -> str:
-  header = ('| rows | pipeline | wall s | vs template | peak RSS MB | '
+  header = ('| rows | pipeline | wall s | vs template | peak memory MB | '
             + ' | '.join(_COMPONENTS) + ' | accuracy | AUC |')
   lines = [header, '|' + ' --- |' * (header.count('|') - 1)]
   for scale, entry in results.items():
@@ -112,7 +113,9 @@ def write_doc(results: dict, command: str):
       _START, '', f'Machine: {_machine()}.', '',
       f'Reproduce: `{command}`. Component columns: executor seconds from ML '
       'Metadata; wall: the whole `local_runner.py` process, imports '
-      'included; accuracy and AUC: the trained model through its serving '
+      'included; peak memory: the most the process and its Beam worker '
+      'processes held at once (proportional set size, sampled every 0.2 s); '
+      'accuracy and AUC: the trained model through its serving '
       "signature on the run's own eval split (same code for both).", '',
       table(results), '', _END])
   text = DOC.read_text() if DOC.exists() else f'# Benchmarks\n\n{_START}\n{_END}\n'
