@@ -54,6 +54,7 @@ HPARAMS = {
     'dropout': 0.4,
     'l2': 3e-3,
     'seed': 42,
+    'ema_momentum': 0.99,
 }
 
 

@@ -7,6 +7,8 @@ from typing import Dict, List, Optional
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
+from pipeline import eval_summary
+
 _State = metadata_store_pb2.Execution.State
 
 
@@ -17,6 +19,7 @@ class RunSummary:
   blessed: Optional[bool] = None  # None if the Evaluator did not run
   trained_model: Optional[str] = None  # URI of the model evaluated
   baseline_model: Optional[str] = None  # what the Evaluator compared against
+  evaluation: Optional[str] = None  # URI of the Evaluator's TFMA output
 
 
 def _store(metadata_path: str) -> metadata_store.MetadataStore:
@@ -71,7 +74,9 @@ def latest_run(metadata_path: str, since: float = 0.) -> Optional[RunSummary]:
         summary.baseline_model = artifact.uri
       continue
     props = artifact.custom_properties
-    if artifact.type == 'ModelBlessing':
+    if artifact.type == 'ModelEvaluation':
+      summary.evaluation = artifact.uri
+    elif artifact.type == 'ModelBlessing':
       summary.blessed = props['blessed'].int_value == 1
     elif (artifact.type == 'PushedModel' and props['pushed'].int_value == 1
           and event.execution_id not in cached):
@@ -79,15 +84,32 @@ def latest_run(metadata_path: str, since: float = 0.) -> Optional[RunSummary]:
   return summary
 
 
+def _evaluation_lines(evaluation_uri: str) -> List[str]:
+  lines = ['Evaluation on the eval split:']
+  models = eval_summary.overall_metrics(evaluation_uri)
+  # The candidate ('' when it had no baseline) first.
+  for model, metrics in sorted(models.items(), key=lambda m: m[0] == 'baseline'):
+    values = '  '.join(f'{label} {metrics[name]:.3f}'
+                       for name, label in eval_summary.REPORTED_METRICS.items()
+                       if name in metrics)
+    lines.append(f'  {model or "model":10} {values}')
+  return lines
+
+
 def format_summary(summary: RunSummary) -> str:
   lines: List[str] = ['Pipeline run:']
   lines += [f'  {node:32} {state}' for node, state in summary.node_states.items()]
   if summary.baseline_model:
     lines.append(f'Baseline (last blessed model): {summary.baseline_model}')
+  if summary.evaluation:
+    lines += _evaluation_lines(summary.evaluation)
   if summary.pushed_model:
     lines.append(f'Pushed model: {summary.pushed_model}')
   elif summary.blessed is False:
     lines.append('The Evaluator did not bless the model: nothing was pushed.')
+    if summary.evaluation:
+      lines += [f'  {check}'
+                for check in eval_summary.failed_checks(summary.evaluation)]
   else:
     lines.append('No model was pushed in this run.')
   return '\n'.join(lines)

@@ -3,6 +3,7 @@ Metadata and Beam's DirectRunner; then a regressed model must not be pushed."""
 
 import dataclasses
 from pathlib import Path
+import re
 import time
 
 import numpy as np
@@ -13,6 +14,7 @@ from tfx import v1 as tfx
 
 import helpers
 from pipeline import configs
+from pipeline import eval_summary
 from pipeline import pipeline as pipeline_lib
 from pipeline import run_report
 from pipeline.pipeline import RESOLVER_ID
@@ -94,6 +96,16 @@ def test_first_run_completes_every_node_and_pushes_one_version(
   assert Path(serving_dir / version / 'saved_model.pb').is_file()
 
 
+def test_report_shows_the_evaluation_of_the_pushed_model(first_run):
+  metrics = eval_summary.overall_metrics(first_run.evaluation)
+  assert set(metrics) == {''}  # one model: there was no baseline
+  assert metrics['']['auc'] >= SMALL_DATA_THRESHOLDS.min_auc
+  assert metrics['']['binary_accuracy'] >= SMALL_DATA_THRESHOLDS.min_accuracy
+  report = run_report.format_summary(first_run)
+  assert (f"model      AUC {metrics['']['auc']:.3f}  "
+          f"accuracy {metrics['']['binary_accuracy']:.3f}") in report
+
+
 def test_pushed_model_scores_raw_examples_it_never_saw(
     first_run, held_out_rows):
   model = tf.saved_model.load(first_run.pushed_model)
@@ -157,7 +169,14 @@ def test_regressed_model_is_not_blessed_and_nothing_is_pushed(
   assert regressed_run.blessed is False
   assert regressed_run.pushed_model is None
   assert _pushed_versions(output_dir) == pushed_after_first_run
-  assert 'did not bless' in run_report.format_summary(regressed_run)
+  report = run_report.format_summary(regressed_run)
+  assert 'did not bless' in report
+  # Both models' figures, and the failed check that withheld the blessing.
+  metrics = eval_summary.overall_metrics(regressed_run.evaluation)
+  assert metrics['candidate']['auc'] < metrics['baseline']['auc']
+  assert re.search(r'^  candidate +AUC 0\.\d{3}', report, re.MULTILINE)
+  assert re.search(r'^  baseline +AUC 0\.\d{3}', report, re.MULTILINE)
+  assert re.search(r'^  auc: ', report, re.MULTILINE)
 
 
 def test_regression_is_caught_by_the_change_threshold(regressed_run, output_dir):
