@@ -114,7 +114,7 @@ def write_doc(results: dict, command: str):
       f'Reproduce: `{command}`. Component columns: executor seconds from ML '
       'Metadata; wall: the whole `local_runner.py` process, imports '
       'included; peak memory: the most the process and its Beam worker '
-      'processes held at once (proportional set size, sampled every 0.2 s); '
+      'processes held at once (proportional set size, sampled every 1 s); '
       'accuracy and AUC: the trained model through its serving '
       "signature on the run's own eval split (same code for both).", '',
       table(results), '', _END])
