@@ -12,11 +12,6 @@ import os
 os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 # TensorFlow's C++ start-up notices (no GPU, no TensorRT) are not news here.
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-# Beam's worker processes (used for large inputs) import the model code by
-# name, as this process does.
-os.environ['PYTHONPATH'] = os.pathsep.join(
-    filter(None, [os.path.dirname(os.path.abspath(__file__)),
-                  os.environ.get('PYTHONPATH')]))
 
 import argparse
 import logging
@@ -103,8 +98,6 @@ def main(argv=None) -> int:
       data_pattern=source.pattern,
       serving_model_dir=str(paths.serving_model_dir),
       schema_path=None if args.infer_schema else str(configs.SCHEMA_PATH),
-      component_beam_args=configs.local_component_beam_args(
-          source.size_bytes),
       metadata_connection_config=metadata.sqlite_metadata_connection_config(
           str(paths.metadata_path)))
 

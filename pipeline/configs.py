@@ -8,7 +8,6 @@ import dataclasses
 import os
 import re
 from pathlib import Path
-from typing import Dict, List
 
 # Lower-case letters, digits and '-' only: Kubeflow rejects anything else.
 PIPELINE_NAME = 'taxi-tips'
@@ -69,38 +68,24 @@ class EvalThresholds:
 
 
 EVAL_THRESHOLDS = EvalThresholds()
-# Metrics per payment type (cash tips go unrecorded: its own story). Each
-# slice costs Evaluator time: the 24 hours of the day took 4 of its 13 s.
-SLICE_FEATURES = ['payment_type']
+# Metrics per payment type (cash tips go unrecorded: its own story) and per
+# hour of the day. Each slicing runs the metrics' per-example code once more
+# (at 1x the hours add ~2 s to the Evaluator).
+SLICE_FEATURES = ['payment_type', 'trip_start_hour']
 
 # Naming an SDK image stops TFX from building and staging an sdist of
 # itself for Beam workers in every Beam component (~1.5 s each): the
 # DirectRunner runs on this machine, where TFX is installed, and ignores it.
 _NO_TFX_STAGING = '--sdk_container_image=unused-by-the-direct-runner'
+# In memory, one worker: Beam worker processes each import TensorFlow, TFMA
+# and TFX first (~8 s of CPU) and hold ~450 MB; with the Evaluator's metrics
+# on one histogram no component here gains enough from them (see
+# docs/benchmarks.md).
 BEAM_PIPELINE_ARGS = [
     '--direct_running_mode=in_memory',
     '--direct_num_workers=1',
     _NO_TFX_STAGING,
 ]
-# From this much CSV on, the Evaluator runs Beam worker processes on every
-# core: TFMA's per-example metric work repays their start-up (each worker
-# imports TensorFlow and TFMA first). At 10x the bundled data (20 MB, 2
-# cores): Evaluator 33.4 s with workers, 42.1 s in memory; but StatisticsGen
-# 13.7 vs 10.1 s and Transform 20.4 vs 13.0 s, so they stay in memory.
-MULTI_PROCESSING_MIN_INPUT_BYTES = 10 * 2**20
-MULTI_PROCESSING_COMPONENTS = ('Evaluator',)
-
-
-def local_component_beam_args(input_bytes: int) -> Dict[str, List[str]]:
-  """Beam options by component id for a local run over input_bytes of CSV,
-  added after (so overriding) BEAM_PIPELINE_ARGS."""
-  if input_bytes < MULTI_PROCESSING_MIN_INPUT_BYTES:
-    return {}
-  return {
-      component: ['--direct_running_mode=multi_processing',
-                  '--direct_num_workers=0']
-      for component in MULTI_PROCESSING_COMPONENTS
-  }
 
 
 @dataclasses.dataclass(frozen=True)

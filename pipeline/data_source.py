@@ -21,10 +21,6 @@ class CsvSource:
   pattern: str
   files: List[Path]
 
-  @property
-  def size_bytes(self) -> int:
-    return sum(f.stat().st_size for f in self.files)
-
 
 def _header(path: Path) -> List[str]:
   with path.open(newline='') as f:

@@ -7,6 +7,7 @@ import tensorflow_model_analysis as tfma
 
 from models import features
 from models import signatures
+from pipeline import histogram_metrics
 from pipeline.configs import EvalThresholds
 
 
@@ -26,6 +27,11 @@ def _overall_threshold(lower_bound: float, max_regression: float = None):
                   lower_bound={'value': lower_bound}),
               change_threshold=change))
   ]
+
+
+def _from_histogram(metric_class, **kwargs) -> tfma.MetricConfig:
+  return tfma.MetricConfig(class_name=metric_class.__name__,
+                           module=metric_class.__module__, **kwargs)
 
 
 def create_eval_config(thresholds: EvalThresholds,
@@ -50,13 +56,14 @@ def create_eval_config(thresholds: EvalThresholds,
                   class_name='AUC',
                   per_slice_thresholds=_overall_threshold(
                       thresholds.min_auc, thresholds.max_auc_regression)),
-              tfma.MetricConfig(
-                  class_name='BinaryAccuracy',
+              # From AUC's histogram: one per-example pass, not three.
+              _from_histogram(
+                  histogram_metrics.BinaryAccuracyFromHistogram,
                   per_slice_thresholds=_overall_threshold(
                       thresholds.min_accuracy)),
-              tfma.MetricConfig(class_name='Precision'),
-              tfma.MetricConfig(class_name='Recall'),
-              tfma.MetricConfig(class_name='Calibration'),
+              _from_histogram(histogram_metrics.PrecisionFromHistogram),
+              _from_histogram(histogram_metrics.RecallFromHistogram),
+              _from_histogram(histogram_metrics.CalibrationFromHistogram),
               tfma.MetricConfig(class_name='CalibrationPlot'),
           ])
       ],

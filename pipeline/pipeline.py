@@ -1,7 +1,7 @@
 """The TFX DAG for taxi tips; runners supply where it reads and writes."""
 
 import hashlib
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 from ml_metadata.proto import metadata_store_pb2
 # The components by module, not `from tfx import v1 as tfx`: v1 also loads
@@ -61,7 +61,6 @@ def create_pipeline(
     metadata_connection_config: Optional[
         metadata_store_pb2.ConnectionConfig] = None,
     beam_pipeline_args: Optional[List[str]] = None,
-    component_beam_args: Optional[Dict[str, List[str]]] = None,
     enable_cache: bool = True,
 ) -> tfx_pipeline.Pipeline:
   """ExampleGen -> ... -> Pusher; schema_path=None infers the schema instead.
@@ -73,8 +72,6 @@ def create_pipeline(
     'resolver' queries ML Metadata (local runs); 'latest_pushed' copies the
     newest version at the push destination (Kubeflow Pipelines and Vertex
     AI, see pipeline/baseline.py).
-  component_beam_args: Beam options by component id, after (so overriding)
-    beam_pipeline_args for that component.
   """
   if baseline not in BASELINES:
     raise ValueError(f'baseline={baseline!r}: expected one of {BASELINES}')
@@ -165,17 +162,13 @@ def create_pipeline(
           filesystem=pusher_pb2.PushDestination.Filesystem(
               base_directory=serving_model_dir)))
 
-  components = [
-      example_gen, statistics_gen, schema_gen, example_validator, transform,
-      trainer, baseline_node, evaluator, pusher
-  ]
-  for component in components:
-    if component.id in (component_beam_args or {}):
-      component.with_beam_pipeline_args(component_beam_args[component.id])
   return tfx_pipeline.Pipeline(
       pipeline_name=pipeline_name,
       pipeline_root=pipeline_root,
-      components=components,
+      components=[
+          example_gen, statistics_gen, schema_gen, example_validator,
+          transform, trainer, baseline_node, evaluator, pusher
+      ],
       enable_cache=enable_cache,
       metadata_connection_config=metadata_connection_config,
       beam_pipeline_args=beam_pipeline_args or configs.BEAM_PIPELINE_ARGS)

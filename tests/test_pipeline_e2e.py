@@ -106,6 +106,19 @@ def test_report_shows_the_evaluation_of_the_pushed_model(first_run):
           f"accuracy {metrics['']['binary_accuracy']:.3f}") in report
 
 
+def test_evaluation_has_every_metric_per_payment_type_and_hour(first_run):
+  by_slice = {}  # sliced-by column ('' overall) -> metric names
+  for metrics in tfma.load_metrics(first_run.evaluation):
+    keys = metrics.slice_key.single_slice_keys
+    by_slice.setdefault(keys[0].column if keys else '', set()).update(
+        kv.key.name for kv in metrics.metric_keys_and_values)
+  assert set(by_slice) == {'', *configs.SLICE_FEATURES}
+  expected = {'example_count', 'auc', 'binary_accuracy', 'precision', 'recall',
+              'calibration'}
+  for column, names in by_slice.items():
+    assert expected <= names, column
+
+
 def test_pushed_model_scores_raw_examples_it_never_saw(
     first_run, held_out_rows):
   model = tf.saved_model.load(first_run.pushed_model)
