@@ -11,6 +11,8 @@ names differ from TFMA's: a MetricConfig naming one of TFMA's classes gets
 TFMA's, whatever its module.
 """
 
+from typing import Optional
+
 import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.metrics import calibration_histogram
 from tensorflow_model_analysis.metrics import metric_types
@@ -39,10 +41,12 @@ def _ratio(numerator: float, denominator: float) -> float:
 
 class _FromHistogram(tfma.metrics.Metric):
   """A metric computed from the default calibration histogram."""
+  DEFAULT_NAME: str
 
-  def __init__(self, name: str):
+  def __init__(self, name: Optional[str] = None):
     super().__init__(
-        metric_util.merge_per_key_computations(self._computations), name=name)
+        metric_util.merge_per_key_computations(self._computations),
+        name=name or self.DEFAULT_NAME)
 
   def _value(self, histogram) -> float:
     raise NotImplementedError
@@ -67,9 +71,7 @@ class _FromHistogram(tfma.metrics.Metric):
 
 
 class BinaryAccuracyFromHistogram(_FromHistogram):
-
-  def __init__(self, name: str = 'binary_accuracy'):
-    super().__init__(name)
+  DEFAULT_NAME = 'binary_accuracy'
 
   def _value(self, histogram) -> float:
     tp, fp, tn, fn = _counts(histogram)
@@ -77,9 +79,7 @@ class BinaryAccuracyFromHistogram(_FromHistogram):
 
 
 class PrecisionFromHistogram(_FromHistogram):
-
-  def __init__(self, name: str = 'precision'):
-    super().__init__(name)
+  DEFAULT_NAME = 'precision'
 
   def _value(self, histogram) -> float:
     tp, fp, _, _ = _counts(histogram)
@@ -87,9 +87,7 @@ class PrecisionFromHistogram(_FromHistogram):
 
 
 class RecallFromHistogram(_FromHistogram):
-
-  def __init__(self, name: str = 'recall'):
-    super().__init__(name)
+  DEFAULT_NAME = 'recall'
 
   def _value(self, histogram) -> float:
     tp, _, _, fn = _counts(histogram)
@@ -98,9 +96,7 @@ class RecallFromHistogram(_FromHistogram):
 
 class CalibrationFromHistogram(_FromHistogram):
   """Sum of predictions over sum of labels (1.0: calibrated on average)."""
-
-  def __init__(self, name: str = 'calibration'):
-    super().__init__(name)
+  DEFAULT_NAME = 'calibration'
 
   def _value(self, histogram) -> float:
     return _ratio(sum(b.weighted_predictions for b in histogram),
