@@ -51,12 +51,12 @@ def create_eval_config(thresholds: EvalThresholds,
       [tfma.SlicingSpec(feature_keys=[key]) for key in slice_features],
       metrics_specs=[
           tfma.MetricsSpec(metrics=[
-              tfma.MetricConfig(class_name='ExampleCount'),
-              tfma.MetricConfig(
-                  class_name='AUC',
+              # All from one histogram: one per-example pass for all.
+              _from_histogram(histogram_metrics.ExampleCountFromHistogram),
+              _from_histogram(
+                  histogram_metrics.AUCFromHistogram,
                   per_slice_thresholds=_overall_threshold(
                       thresholds.min_auc, thresholds.max_auc_regression)),
-              # From AUC's histogram: one per-example pass, not three.
               _from_histogram(
                   histogram_metrics.BinaryAccuracyFromHistogram,
                   per_slice_thresholds=_overall_threshold(
@@ -64,7 +64,7 @@ def create_eval_config(thresholds: EvalThresholds,
               _from_histogram(histogram_metrics.PrecisionFromHistogram),
               _from_histogram(histogram_metrics.RecallFromHistogram),
               _from_histogram(histogram_metrics.CalibrationFromHistogram),
-              tfma.MetricConfig(class_name='CalibrationPlot'),
+              _from_histogram(histogram_metrics.CalibrationPlotFromHistogram),
           ])
       ],
       # Otherwise TFMA adds the Keras model's compiled metrics, computed by
