@@ -61,6 +61,9 @@ class _HistogramCombiner(beam.CombineFn):
         'prediction', self._key.model_name)
     if not 0. <= label <= 1.:
       raise ValueError(f'{__name__} needs labels in [0, 1], got {label}')
+    if prediction != prediction:
+      raise ValueError(f'{__name__} got a NaN prediction (model '
+                       f'{self._key.model_name or "(default)"})')
     # Bucket 0 holds predictions below 0, the last one those of 1 and above.
     bucket_id = min(max(int(prediction * _NUM_BUCKETS) + 1, 0),
                     _NUM_BUCKETS + 1)

@@ -20,13 +20,16 @@ _METRICS = {
 }
 
 
-def _write_examples(path, rows=3000, label_offset=0.):
+def _write_examples(path, rows=3000, label_offset=0., first_prediction=None):
   rng = np.random.default_rng(7)
-  labels = rng.integers(0, 2, rows) + label_offset
+  labels = rng.integers(0, 2, rows)
   # Informative predictions, some at the edges of the histogram's buckets
   # around the threshold (exactly 0.5 is where the two definitions differ).
   predictions = np.clip(0.35 * labels + rng.uniform(0., 0.65, rows), 0., 1.)
   predictions[:7] = [0.49999, 0.50001, 0.4999, 0.5001, 0.0, 1.0, 0.99999]
+  labels = labels + label_offset
+  if first_prediction is not None:
+    predictions[0] = first_prediction
   groups = rng.choice([b'a', b'b', b'c'], rows)
   with tf.io.TFRecordWriter(str(path)) as writer:
     for label, prediction, group in zip(labels, predictions, groups):
@@ -105,13 +108,17 @@ def _causes(error: BaseException):
     error = error.__cause__ or error.__context__
 
 
-def test_a_label_outside_0_1_is_an_error_naming_it(tmp_path):
+@pytest.mark.parametrize('bad_input, message', [
+    ({'label_offset': 1.}, 'needs labels in [0, 1], got 2.0'),
+    ({'first_prediction': float('nan')}, 'got a NaN prediction'),
+])
+def test_bad_labels_and_predictions_are_errors_naming_them(
+    tmp_path, bad_input, message):
   data = tmp_path / 'examples.tfrecord'
-  _write_examples(data, label_offset=1.)
+  _write_examples(data, **bad_input)
   with pytest.raises(Exception) as raised:
     _run(data, tmp_path / 'out', [tfma.MetricConfig(
         class_name='AUCFromHistogram', module=histogram_metrics.__name__)])
   # TFMA and Beam wrap it; the cause is ours.
-  assert any(isinstance(e, ValueError) and
-             'needs labels in [0, 1], got 2.0' in str(e)
+  assert any(isinstance(e, ValueError) and message in str(e)
              for e in _causes(raised.value))
