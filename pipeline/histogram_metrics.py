@@ -31,15 +31,6 @@ _HISTOGRAM_NAME = '_prediction_histogram'  # '_': TFMA does not output it
 Histogram = List[calibration_histogram.Bucket]
 
 
-def _single_value(value, what: str, model_name: str) -> float:
-  try:
-    return value.item()
-  except (AttributeError, ValueError):
-    raise ValueError(
-        f'{__name__} needs one {what} per example (model '
-        f'{model_name or "(default)"}), got {value!r}') from None
-
-
 class _HistogramCombiner(beam.CombineFn):
   """Bucket id -> [sum of labels, sum of probabilities, examples]."""
 
@@ -49,21 +40,30 @@ class _HistogramCombiner(beam.CombineFn):
     self._model_name = key.model_name or None
     self._output_name = key.output_name or None
 
+  def _error(self, problem: str) -> ValueError:
+    return ValueError(f'{__name__} (model '
+                      f'{self._key.model_name or "(default)"}) {problem}')
+
+  def _single_value(self, value, what: str) -> float:
+    try:
+      return value.item()
+    except (AttributeError, ValueError):
+      raise self._error(
+          f'needs one {what} per example, got {value!r}') from None
+
   def create_accumulator(self) -> Dict[int, list]:
     return {}
 
   def add_input(self, accumulator, element):
-    label = _single_value(
-        element.get_labels(self._model_name, self._output_name), 'label',
-        self._key.model_name)
-    prediction = _single_value(
+    label = self._single_value(
+        element.get_labels(self._model_name, self._output_name), 'label')
+    prediction = self._single_value(
         element.get_predictions(self._model_name, self._output_name),
-        'prediction', self._key.model_name)
+        'prediction')
     if not 0. <= label <= 1.:
-      raise ValueError(f'{__name__} needs labels in [0, 1], got {label}')
+      raise self._error(f'needs labels in [0, 1], got {label}')
     if prediction != prediction:
-      raise ValueError(f'{__name__} got a NaN prediction (model '
-                       f'{self._key.model_name or "(default)"})')
+      raise self._error('got a NaN prediction')
     # Bucket 0 holds predictions below 0, the last one those of 1 and above.
     bucket_id = min(max(int(prediction * _NUM_BUCKETS) + 1, 0),
                     _NUM_BUCKETS + 1)
