@@ -25,8 +25,11 @@ from tensorflow_model_analysis.metrics import metric_util
 from tensorflow_model_analysis.proto import metrics_for_slice_pb2
 
 _NUM_BUCKETS = calibration_histogram.DEFAULT_NUM_BUCKETS
-_THRESHOLD = 0.5
-_PLOT_BUCKETS = 1000
+# A prediction of 0.5 or more is positive: buckets from this one on.
+_FIRST_POSITIVE_BUCKET = int(0.5 * _NUM_BUCKETS) + 1
+# TFMA's calibration plot's lower edges: below 0, 1,000 buckets over [0, 1),
+# then 1 and above.
+_PLOT_THRESHOLDS = [float('-inf')] + [i / 1000 for i in range(1001)]
 _HISTOGRAM_NAME = '_prediction_histogram'  # '_': TFMA does not output it
 Histogram = List[calibration_histogram.Bucket]
 
@@ -97,12 +100,11 @@ class _HistogramCombiner(beam.CombineFn):
 
 def _counts(histogram: Histogram):
   """(true positives, false positives, true negatives, false negatives)."""
-  first_positive = int(_THRESHOLD * _NUM_BUCKETS) + 1
   tp = fp = tn = fn = 0.
   for bucket in histogram:
     positives = bucket.weighted_labels
     negatives = bucket.weighted_examples - bucket.weighted_labels
-    if bucket.bucket_id >= first_positive:
+    if bucket.bucket_id >= _FIRST_POSITIVE_BUCKET:
       tp, fp = tp + positives, fp + negatives
     else:
       fn, tn = fn + positives, tn + negatives
@@ -211,14 +213,12 @@ class CalibrationPlotFromHistogram(_FromHistogram):
   KEY_TYPE = metric_types.PlotKey
 
   def _value(self, histogram: Histogram):
-    thresholds = [float('-inf')] + [
-        i / _PLOT_BUCKETS for i in range(_PLOT_BUCKETS + 1)]
     plot = metrics_for_slice_pb2.CalibrationHistogramBuckets()
-    for bucket in calibration_histogram.rebin(thresholds, histogram):
-      upper = (thresholds[bucket.bucket_id + 1]
-               if bucket.bucket_id + 1 < len(thresholds) else float('inf'))
+    for bucket, lower, upper in zip(
+        calibration_histogram.rebin(_PLOT_THRESHOLDS, histogram),
+        _PLOT_THRESHOLDS, _PLOT_THRESHOLDS[1:] + [float('inf')]):
       plot.buckets.add(
-          lower_threshold_inclusive=thresholds[bucket.bucket_id],
+          lower_threshold_inclusive=lower,
           upper_threshold_exclusive=upper,
           num_weighted_examples={'value': bucket.weighted_examples},
           total_weighted_label={'value': bucket.weighted_labels},
