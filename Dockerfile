@@ -11,9 +11,10 @@ RUN python -m pip install --no-cache-dir --disable-pip-version-check \
  && python -m pip check \
  && rm /tmp/requirements.lock
 
-# Only what components import: the pipeline package (configs, the baseline
-# step, the curated schema) and the model code. Must match
-# configs.CONTAINER_PROJECT_DIR.
+# Only what the tasks import: the pipeline (its components, metrics and
+# curated schema) and the model code; not local/ or cluster/, which run on
+# a person's machine (tests/cluster/test_dockerfile.py checks both ways).
+# Must match cluster/settings.py's DEFAULT_CONTAINER_PROJECT_DIR.
 WORKDIR /opt/taxi-tips
 COPY pipeline/ pipeline/
 COPY models/ models/

@@ -22,9 +22,10 @@ import time
 
 from absl import logging as absl_logging
 
+from local import data_source
+from local import paths as local_paths
 from models import features
 from pipeline import configs
-from pipeline import data_source
 
 
 def _parse_args(argv):
@@ -32,12 +33,12 @@ def _parse_args(argv):
   parser.add_argument(
       '--data',
       type=Path,
-      default=configs.data_path_from_env(),
+      default=local_paths.data_path_from_env(),
       help='a CSV file or a folder of them (default: $DATA_PATH or data/)')
   parser.add_argument(
       '--output-dir',
       type=Path,
-      default=configs.output_dir_from_env(),
+      default=local_paths.output_dir_from_env(),
       help='root of every output (default: $OUTPUT_DIR or outputs/)')
   parser.add_argument(
       '--infer-schema',
@@ -75,6 +76,14 @@ def _log_to_file(log_dir: Path) -> Path:
 
 
 def main(argv=None) -> int:
+  """Checks the data source, runs the pipeline and prints its report.
+
+  Args:
+    argv: the command line without the program name; None reads sys.argv.
+
+  Returns:
+    The exit status: 0 done, 1 the run failed, 2 a bad data source.
+  """
   args = _parse_args(argv)
   try:
     source = data_source.check_csv_source(args.data, features.REQUIRED_COLUMNS)
@@ -82,14 +91,14 @@ def main(argv=None) -> int:
     print(f'error: {e}', file=sys.stderr)
     return 2
 
-  paths = configs.LocalPaths(args.output_dir.resolve())
+  paths = local_paths.LocalPaths(args.output_dir.resolve())
   log_file = _log_to_file(paths.log_dir)
   # Imported only after the checks above: TensorFlow takes seconds to load.
   from tfx.orchestration import metadata
   from tfx.orchestration.local.local_dag_runner import LocalDagRunner
+  from local import run_report
   from pipeline import pipeline as pipeline_lib
-  from pipeline import push_destination
-  from pipeline import run_report
+  from pipeline.components import push_destination
 
   tfx_pipeline = pipeline_lib.create_pipeline(
       pipeline_name=configs.PIPELINE_NAME,

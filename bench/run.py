@@ -16,6 +16,7 @@ import sys
 from bench import measure
 from bench import scaled_data
 from bench import template
+from local import paths
 from pipeline import configs
 
 DOC = configs.PROJECT_ROOT / 'docs' / 'benchmarks.md'
@@ -66,7 +67,7 @@ def run_ours(work: Path, data_dir: Path, name: str, trained=True) -> dict:
   run = measure.run_measured(
       [sys.executable, str(configs.PROJECT_ROOT / 'local_runner.py')],
       configs.PROJECT_ROOT, env, log)
-  return _result(run, configs.LocalPaths(outputs).metadata_path, log,
+  return _result(run, paths.LocalPaths(outputs).metadata_path, log,
                  configs.PROJECT_ROOT, trained)
 
 
@@ -127,7 +128,7 @@ def main(argv=None) -> int:
   parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
   parser.add_argument('--scales', type=int, nargs='+', default=[1, 10, 100])
   parser.add_argument('--work-dir', type=Path,
-                      default=configs.DEFAULT_OUTPUT_DIR / 'bench')
+                      default=paths.DEFAULT_OUTPUT_DIR / 'bench')
   args = parser.parse_args(argv)
   # Scales not run this time keep their last figures: each scale compares
   # two runs of one sitting, so scales may come from different sittings.
@@ -139,7 +140,7 @@ def main(argv=None) -> int:
     if work.exists():
       shutil.rmtree(work)
     data_dir = work / 'data'
-    rows = scaled_data.write_scaled(configs.DEFAULT_DATA_PATH / 'data.csv',
+    rows = scaled_data.write_scaled(paths.DEFAULT_DATA_PATH / 'data.csv',
                                     data_dir / 'data.csv', scale)
     print(f'{scale}x: {rows:,} rows', flush=True)
     entry = {'rows': rows}

@@ -59,7 +59,14 @@ def _label(inputs):
 
 
 def preprocessing_fn(inputs):
-  """Maps raw features to transformed features; see models/features.py."""
+  """Maps raw features to transformed features; see models/features.py.
+
+  Args:
+    inputs: raw feature name -> tensor, as parsed with the curated schema.
+
+  Returns:
+    Transformed feature name -> tensor, the label `big_tip_xf` among them.
+  """
   xf = features.transformed_name
   outputs = {}
 
@@ -68,8 +75,8 @@ def preprocessing_fn(inputs):
     outputs[xf(key)] = tft.scale_to_z_score(tf.math.log1p(tf.maximum(value,
                                                                      0.)))
 
-  for key, size in features.CATEGORICAL_FEATURE_RANGES.items():
-    outputs[xf(key)] = _in_range_or_zero(inputs[key], size)
+  for key in features.CATEGORICAL_FEATURE_RANGES:
+    outputs[xf(key)] = _in_range_or_zero(inputs[key], features.id_count(key))
 
   for key in features.VOCAB_FEATURE_KEYS:
     tokens = _densify(_as_strings(inputs[key]), features.MISSING_TOKEN)
@@ -92,8 +99,8 @@ def preprocessing_fn(inputs):
                                features.COORDINATE_BUCKETS + 1)
 
   outputs[xf(features.HOUR_OF_WEEK_KEY)] = _cross(
-      outputs[xf('trip_start_hour')], outputs[xf('trip_start_day')],
-      features.CATEGORICAL_FEATURE_RANGES['trip_start_day'])
+      outputs[xf(features.HOUR_KEY)], outputs[xf(features.WEEKDAY_KEY)],
+      features.id_count(features.WEEKDAY_KEY))
 
   fare_bucket = _bucketize(inputs[features.FARE_KEY], features.FARE_BUCKETS)
   outputs[features.bucket_name(features.FARE_KEY)] = fare_bucket

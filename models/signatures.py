@@ -32,9 +32,15 @@ def _csv_fields_to_feature(fields, spec):
 
 def make_signatures(model: tf.keras.Model, tf_transform_output,
                     tft_layer) -> dict:
-  """Signature name -> concrete function, for `model.save(signatures=...)`.
+  """The serving signatures, for `model.save(signatures=...)`.
 
-  tft_layer: tf_transform_output.transform_features_layer().
+  Args:
+    model: the trained Keras model, taking transformed features.
+    tf_transform_output: Transform's output (the raw feature spec).
+    tft_layer: tf_transform_output.transform_features_layer().
+
+  Returns:
+    Signature name -> concrete function.
   """
   # Assigning the layer to the model makes SavedModel track its assets.
   model.tft_layer = tft_layer

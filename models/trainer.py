@@ -34,6 +34,14 @@ def _dataset(file_pattern, data_accessor, tf_transform_output, tft_layer,
 
 
 def categorical_sizes(tf_transform_output) -> dict:
+  """features.categorical_sizes with the vocabularies Transform computed.
+
+  Args:
+    tf_transform_output: Transform's output.
+
+  Returns:
+    Transformed feature name -> number of ids.
+  """
   return features.categorical_sizes({
       key: tf_transform_output.vocabulary_size_by_name(key)
       for key in features.VOCAB_FEATURE_KEYS
@@ -57,6 +65,10 @@ def run_fn(fn_args):
 
   Hyperparameters come from pipeline/configs.py through the Trainer's
   custom_config, so changing one re-runs training (it is part of the cache key).
+
+  Args:
+    fn_args: TFX's FnArgs: the example files, Transform's output, the steps,
+      custom_config and where to write the serving model.
   """
   _keep_autograph_out_of_keras()
   hparams = fn_args.custom_config['hparams']

@@ -21,12 +21,13 @@ from tfx.proto import trainer_pb2
 from tfx.types import Channel
 from tfx.types import standard_artifacts
 
+from models import features
 from pipeline import configs
-from pipeline import csv_example_gen
-from pipeline.baseline import LatestPushedModel
-from pipeline.baseline import PreviousBlessedModelStrategy
-from pipeline.eval_config import create_eval_config
-from pipeline.pusher import Pusher
+from pipeline.components.baseline.component import LatestPushedModel
+from pipeline.components.baseline.strategy import PreviousBlessedModelStrategy
+from pipeline.components.csv_example_gen.component import ArrowCsvExampleGen
+from pipeline.components.pusher.component import Pusher
+from pipeline.metrics.eval_config import create_eval_config
 
 # Node ids, also the names ML Metadata records executions under.
 RESOLVER_ID = 'latest_blessed_model_resolver'
@@ -35,48 +36,24 @@ BASELINES = ('resolver', 'latest_pushed')
 
 
 def model_code_fingerprint() -> str:
-  """A hash of models/*.py. Transform and Trainer take it as a parameter, so
-  an edit there re-runs them and everything downstream, and nothing
-  upstream: the cache cannot see inside code imported by name."""
+  """A hash of models/*.py.
+
+  Transform and Trainer take it as a parameter, so an edit there re-runs
+  them and everything downstream, and nothing upstream: the cache cannot see
+  inside code imported by name.
+
+  Returns:
+    16 hex digits.
+  """
   digest = hashlib.sha256()
   for source in sorted(configs.MODEL_CODE_DIR.glob('*.py')):
     digest.update(source.name.encode() + b'\0' + source.read_bytes())
   return digest.hexdigest()[:16]
 
 
-def create_pipeline(
-    pipeline_name: str,
-    pipeline_root: str,
-    data_root: str,
-    serving_model_dir: str,
-    *,
-    data_pattern: str = '*.csv',
-    bigquery_query: Optional[str] = None,
-    schema_path: Optional[str] = str(configs.SCHEMA_PATH),
-    baseline: str = 'resolver',
-    train_steps: int = configs.TRAIN_STEPS,
-    eval_steps: int = configs.EVAL_STEPS,
-    hparams: Optional[dict] = None,
-    eval_thresholds: configs.EvalThresholds = configs.EVAL_THRESHOLDS,
-    metadata_connection_config: Optional[
-        metadata_store_pb2.ConnectionConfig] = None,
-    beam_pipeline_args: Optional[List[str]] = None,
-    enable_cache: bool = True,
-) -> tfx_pipeline.Pipeline:
-  """ExampleGen -> ... -> Pusher; schema_path=None infers the schema instead.
-
-  The rows come from CSV files matching data_pattern under data_root, or from
-  a BigQuery query if bigquery_query is set (its columns as in the CSV).
-
-  baseline: how the Evaluator gets the last blessed model to compare against:
-    'resolver' queries ML Metadata (local runs); 'latest_pushed' copies the
-    newest version at the push destination (Kubeflow Pipelines and Vertex
-    AI, see pipeline/baseline.py).
-  """
-  if baseline not in BASELINES:
-    raise ValueError(f'baseline={baseline!r}: expected one of {BASELINES}')
-  code_fingerprint = model_code_fingerprint()
-
+def _example_gen(data_root: str, data_pattern: str,
+                 bigquery_query: Optional[str]):
+  """CSV files (or a BigQuery query) split into train and eval by hash."""
   split = example_gen_pb2.Output(
       split_config=example_gen_pb2.SplitConfig(splits=[
           example_gen_pb2.SplitConfig.Split(
@@ -86,30 +63,41 @@ def create_pipeline(
       ]))
   if bigquery_query:
     from tfx.extensions.google_cloud_big_query.example_gen.component import BigQueryExampleGen  # pylint: disable=g-import-not-at-top
-    example_gen = BigQueryExampleGen(
-        query=bigquery_query, output_config=split)
-  else:
-    example_gen = csv_example_gen.ArrowCsvExampleGen(
-        input_base=data_root,
-        input_config=example_gen_pb2.Input(splits=[
-            example_gen_pb2.Input.Split(name='single_split', pattern=data_pattern)
-        ]),
-        output_config=split).with_id('CsvExampleGen')
+    return BigQueryExampleGen(query=bigquery_query, output_config=split)
+  return ArrowCsvExampleGen(
+      input_base=data_root,
+      input_config=example_gen_pb2.Input(splits=[
+          example_gen_pb2.Input.Split(name='single_split', pattern=data_pattern)
+      ]),
+      output_config=split).with_id('CsvExampleGen')
 
-  statistics_gen = StatisticsGen(
-      examples=example_gen.outputs['examples'])
 
-  if schema_path is None:
-    schema_gen = SchemaGen(
-        statistics=statistics_gen.outputs['statistics'],
-        infer_feature_shape=False)
-  else:
-    schema_gen = ImportSchemaGen(schema_file=schema_path)
+def _baseline(baseline: str, candidate: Channel, serving_model_dir: str):
+  """(the node finding the last blessed model, its model channel).
 
-  example_validator = ExampleValidator(
-      statistics=statistics_gen.outputs['statistics'],
-      schema=schema_gen.outputs['schema'])
+  'resolver' queries ML Metadata (local runs); 'latest_pushed' copies the
+  newest version at the push destination (Kubeflow Pipelines, Vertex AI).
+  """
+  if baseline not in BASELINES:
+    raise ValueError(f'baseline={baseline!r}: expected one of {BASELINES}')
+  if baseline == 'resolver':
+    node = Resolver(
+        strategy_class=PreviousBlessedModelStrategy,
+        model=Channel(type=standard_artifacts.Model),
+        model_blessing=Channel(type=standard_artifacts.ModelBlessing),
+        candidate=candidate).with_id(RESOLVER_ID)
+    return node, node.outputs['model']
+  node = LatestPushedModel(
+      candidate=candidate,
+      push_destination=serving_model_dir).with_id(LATEST_PUSHED_ID)
+  return node, node.outputs['baseline']
 
+
+def _transform_and_trainer(example_gen, schema_gen, train_steps: int,
+                           eval_steps: int, hparams: dict):
+  """Transform and Trainer running the model code of models/."""
+  # Part of both components' parameters, so a models/ edit re-runs them.
+  code_fingerprint = model_code_fingerprint()
   transform = Transform(
       examples=example_gen.outputs['examples'],
       schema=schema_gen.outputs['schema'],
@@ -132,43 +120,88 @@ def create_pipeline(
       schema=schema_gen.outputs['schema'],
       train_args=trainer_pb2.TrainArgs(num_steps=train_steps),
       eval_args=trainer_pb2.EvalArgs(num_steps=eval_steps),
-      custom_config={'hparams': hparams or configs.HPARAMS,
+      custom_config={'hparams': hparams,
                      'code_fingerprint': code_fingerprint})
+  return transform, trainer
 
-  if baseline == 'resolver':
-    baseline_node = Resolver(
-        strategy_class=PreviousBlessedModelStrategy,
-        model=Channel(type=standard_artifacts.Model),
-        model_blessing=Channel(
-            type=standard_artifacts.ModelBlessing),
-        candidate=trainer.outputs['model']).with_id(RESOLVER_ID)
-    baseline_model = baseline_node.outputs['model']
-  else:
-    baseline_node = LatestPushedModel(
-        candidate=trainer.outputs['model'],
-        push_destination=serving_model_dir).with_id(LATEST_PUSHED_ID)
-    baseline_model = baseline_node.outputs['baseline']
 
+def create_pipeline(
+    pipeline_name: str,
+    pipeline_root: str,
+    data_root: str,
+    serving_model_dir: str,
+    *,
+    data_pattern: str = '*.csv',
+    bigquery_query: Optional[str] = None,
+    schema_path: Optional[str] = str(configs.SCHEMA_PATH),
+    baseline: str = 'resolver',
+    train_steps: int = configs.TRAIN_STEPS,
+    eval_steps: int = configs.EVAL_STEPS,
+    hparams: Optional[dict] = None,
+    eval_thresholds: configs.EvalThresholds = configs.EVAL_THRESHOLDS,
+    metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
+    beam_pipeline_args: Optional[List[str]] = None,
+    enable_cache: bool = True,
+) -> tfx_pipeline.Pipeline:
+  """The taxi-tips DAG: ExampleGen -> ... -> Evaluator -> Pusher.
+
+  Args:
+    pipeline_name: the name ML Metadata and Kubeflow record runs under.
+    pipeline_root: where every component writes its artifacts.
+    data_root: the folder of CSV files to read.
+    serving_model_dir: the push destination (TF Serving's versioned layout).
+    data_pattern: which files under data_root to read.
+    bigquery_query: a query to read the rows from instead (CSV's columns).
+    schema_path: the curated schema; None makes SchemaGen infer one.
+    baseline: where the Evaluator's baseline comes from: one of BASELINES
+      (pipeline/components/baseline/).
+    train_steps: Trainer steps.
+    eval_steps: Trainer validation steps.
+    hparams: run_fn's hyperparameters (default: configs.HPARAMS).
+    eval_thresholds: what the Evaluator requires before it blesses a model.
+    metadata_connection_config: the ML Metadata store (local runs).
+    beam_pipeline_args: Beam options (default: configs.BEAM_PIPELINE_ARGS).
+    enable_cache: reuse the outputs of executions with the same inputs.
+
+  Returns:
+    The tfx Pipeline.
+
+  Raises:
+    ValueError: baseline is not one of BASELINES.
+  """
+  example_gen = _example_gen(data_root, data_pattern, bigquery_query)
+  statistics_gen = StatisticsGen(examples=example_gen.outputs['examples'])
+  # With no curated schema, SchemaGen infers one from the statistics.
+  schema_gen = (
+      ImportSchemaGen(schema_file=schema_path) if schema_path else SchemaGen(
+          statistics=statistics_gen.outputs['statistics'],
+          infer_feature_shape=False))
+  example_validator = ExampleValidator(
+      statistics=statistics_gen.outputs['statistics'],
+      schema=schema_gen.outputs['schema'])
+
+  transform, trainer = _transform_and_trainer(
+      example_gen, schema_gen, train_steps, eval_steps,
+      hparams or configs.HPARAMS)
+  baseline_node, baseline_model = _baseline(
+      baseline, trainer.outputs['model'], serving_model_dir)
   evaluator = Evaluator(
       examples=example_gen.outputs['examples'],
       model=trainer.outputs['model'],
       baseline_model=baseline_model,
-      eval_config=create_eval_config(eval_thresholds, configs.SLICE_FEATURES))
-
+      eval_config=create_eval_config(eval_thresholds,
+                                     features.SLICE_FEATURE_KEYS))
   pusher = Pusher(
       model=trainer.outputs['model'],
       model_blessing=evaluator.outputs['blessing'],
       push_destination=pusher_pb2.PushDestination(
-          filesystem=pusher_pb2.PushDestination.Filesystem(
-              base_directory=serving_model_dir)))
+          filesystem={'base_directory': serving_model_dir}))
 
   return tfx_pipeline.Pipeline(
       pipeline_name=pipeline_name,
       pipeline_root=pipeline_root,
-      components=[
-          example_gen, statistics_gen, schema_gen, example_validator,
-          transform, trainer, baseline_node, evaluator, pusher
-      ],
+      components=[example_gen, statistics_gen, schema_gen, example_validator,
+                  transform, trainer, baseline_node, evaluator, pusher],
       enable_cache=enable_cache,
       metadata_connection_config=metadata_connection_config,
       beam_pipeline_args=beam_pipeline_args or configs.BEAM_PIPELINE_ARGS)

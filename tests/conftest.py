@@ -35,11 +35,13 @@ def held_out_rows(bundled_rows) -> list:
 @pytest.fixture(scope='session')
 def kfp_env(tmp_path_factory, bundled_rows):
   """(root, package): the KFP package compiled with its storage root and
-  data folder under root, the bundled rows in the data folder."""
+  data folder under root, the bundled rows in the data folder, and what the
+  image holds in root / 'image'."""
   root = tmp_path_factory.mktemp('kfp')
   data = root / 'data'
   helpers.write_csv(data / 'data.csv', bundled_rows)
+  image = helpers.build_image_tree(root / 'image')
   result = helpers.compile_kubeflow('kfp', root / 'storage', data,
-                                    root / 'package')
+                                    root / 'package', image_tree=image)
   assert result.returncode == 0, result.stderr[-3000:]
   return root, Path(result.stdout.splitlines()[-1])

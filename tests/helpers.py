@@ -2,6 +2,8 @@
 
 import csv
 import os
+import re
+import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -13,11 +15,12 @@ from tfx.utils import io_utils
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from models import features
+from local import paths
 from pipeline import configs
 from pipeline.pipeline import LATEST_PUSHED_ID
 from pipeline.pipeline import RESOLVER_ID
 
-BUNDLED_CSV = configs.DEFAULT_DATA_PATH / 'data.csv'
+BUNDLED_CSV = paths.DEFAULT_DATA_PATH / 'data.csv'
 # The node ids ML Metadata records for the default pipeline.
 ALL_NODES = {
     'CsvExampleGen', 'ImportSchemaGen', 'StatisticsGen', 'ExampleValidator',
@@ -101,20 +104,48 @@ def big_tip(row: dict) -> int:
 
 KUBEFLOW_RUNNER = configs.PROJECT_ROOT / 'kubeflow_runner.py'
 TEST_IMAGE = 'registry.example/taxi-tips:test'
+DOCKERFILE = configs.PROJECT_ROOT / 'Dockerfile'
+
+
+def dockerfile_instructions() -> list:
+  """The Dockerfile's (INSTRUCTION, arguments) pairs, continuation lines
+  joined."""
+  text = re.sub(r'\\\n', ' ', DOCKERFILE.read_text())
+  pairs = []
+  for line in text.splitlines():
+    line = line.strip()
+    if line and not line.startswith('#'):
+      keyword, _, rest = line.partition(' ')
+      pairs.append((keyword.upper(), rest.strip()))
+  return pairs
+
+
+def build_image_tree(dest: Path) -> Path:
+  """What the Dockerfile copies into the image's project folder (its
+  WORKDIR), copied to dest: a stand-in for the image without Docker."""
+  for keyword, args in dockerfile_instructions():
+    if keyword == 'COPY':
+      *sources, target = args.split()
+      if target.startswith('/'):
+        continue  # outside the project folder (the lock file)
+      for source in sources:
+        shutil.copytree(configs.PROJECT_ROOT / source, dest / target,
+                        ignore=shutil.ignore_patterns('__pycache__'))
+  return dest
 
 
 def compile_kubeflow(target: str, storage: Path, data: Path, out: Path,
+                     image_tree: Path = configs.PROJECT_ROOT,
                      **extra) -> subprocess.CompletedProcess:
-  """`kubeflow_runner.py compile` for `target`, everything under local paths."""
+  """`kubeflow_runner.py compile` for `target`, everything under local paths;
+  the package names the schema where image_tree has it."""
   env = dict(
       os.environ,
       KUBEFLOW_TARGET=target,
       STORAGE_ROOT=str(storage),
       KUBEFLOW_DATA_ROOT=str(data),
       PIPELINE_IMAGE=TEST_IMAGE,
-      # The package names the schema where the image has it; here the
-      # checkout plays the image.
-      CONTAINER_PROJECT_DIR=str(configs.PROJECT_ROOT),
+      CONTAINER_PROJECT_DIR=str(image_tree),
       **extra)
   return subprocess.run(
       [sys.executable, str(KUBEFLOW_RUNNER), 'compile', '--output-dir',

@@ -1,0 +1,45 @@
+"""Where a local run reads its data and writes its outputs."""
+
+import dataclasses
+import os
+from pathlib import Path
+
+from pipeline import configs
+
+DEFAULT_DATA_PATH = configs.PROJECT_ROOT / 'data'
+DEFAULT_OUTPUT_DIR = configs.PROJECT_ROOT / 'outputs'
+# Environment variables that move the data source and every output.
+DATA_PATH_ENV = 'DATA_PATH'
+OUTPUT_DIR_ENV = 'OUTPUT_DIR'
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalPaths:
+  """Where a local run keeps its outputs; all of them live under `root`."""
+  root: Path
+
+  @property
+  def pipeline_root(self) -> Path:
+    return Path(configs.output_dirs(str(self.root)).pipeline_root)
+
+  @property
+  def metadata_path(self) -> Path:
+    return self.root / 'metadata' / configs.PIPELINE_NAME / 'metadata.db'
+
+  @property
+  def serving_model_dir(self) -> Path:
+    return Path(configs.output_dirs(str(self.root)).serving_model_dir)
+
+  @property
+  def log_dir(self) -> Path:
+    return self.root / 'logs'
+
+
+def data_path_from_env() -> Path:
+  """The data to read: $DATA_PATH, or the bundled data/."""
+  return Path(os.environ.get(DATA_PATH_ENV) or DEFAULT_DATA_PATH)
+
+
+def output_dir_from_env() -> Path:
+  """The root of every output: $OUTPUT_DIR, or outputs/."""
+  return Path(os.environ.get(OUTPUT_DIR_ENV) or DEFAULT_OUTPUT_DIR)

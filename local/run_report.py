@@ -1,0 +1,132 @@
+"""What a finished local run did, read back from ML Metadata."""
+
+import dataclasses
+import os
+from typing import Dict, List, Optional
+
+from ml_metadata import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+
+from local import eval_summary
+
+_State = metadata_store_pb2.Execution.State
+
+
+@dataclasses.dataclass
+class RunSummary:
+  node_states: Dict[str, str]  # node id -> COMPLETE / CACHED / FAILED / ...
+  pushed_model: Optional[str] = None  # the version directory, if pushed
+  blessed: Optional[bool] = None  # None if the Evaluator did not run
+  trained_model: Optional[str] = None  # URI of the model evaluated
+  baseline_model: Optional[str] = None  # what the Evaluator compared against
+  evaluation: Optional[str] = None  # URI of the Evaluator's TFMA output
+
+
+def _store(metadata_path: str) -> metadata_store.MetadataStore:
+  config = metadata_store_pb2.ConnectionConfig()
+  config.sqlite.filename_uri = metadata_path
+  config.sqlite.connection_mode = (
+      metadata_store_pb2.SqliteMetadataSourceConfig.READONLY)
+  return metadata_store.MetadataStore(config)
+
+
+def _node_id(store, execution) -> str:
+  for context in store.get_contexts_by_execution(execution.id):
+    if context.type == 'node':
+      return context.name.split('.', 1)[1]  # '<pipeline>.<node id>'
+  return execution.type
+
+
+def latest_run(metadata_path: str, since: float = 0.) -> Optional[RunSummary]:
+  """What the newest run did, read back from ML Metadata.
+
+  Args:
+    metadata_path: the SQLite ML Metadata store.
+    since: only runs started at or after this (epoch seconds).
+
+  Returns:
+    The newest such run's summary, or None if there is none.
+  """
+  if not os.path.exists(metadata_path):
+    return None
+  store = _store(metadata_path)
+  runs = [
+      c for c in store.get_contexts_by_type('pipeline_run')
+      if c.create_time_since_epoch >= since * 1000
+  ]
+  if not runs:
+    return None
+  run = max(runs, key=lambda c: c.create_time_since_epoch)
+  # Ids grow with creation, so this is the order the nodes ran in.
+  executions = sorted(
+      store.get_executions_by_context(run.id), key=lambda e: e.id)
+  states = {
+      _node_id(store, e): _State.Name(e.last_known_state) for e in executions
+  }
+  summary = RunSummary(states)
+  # A cached Pusher's output records the push of an earlier run.
+  cached = {e.id for e in executions if e.last_known_state == _State.CACHED}
+  for event in store.get_events_by_execution_ids([e.id for e in executions]):
+    [artifact] = store.get_artifacts_by_id([event.artifact_id])
+    key = event.path.steps[0].key if event.path.steps else ''
+    if event.type == metadata_store_pb2.Event.INTERNAL_OUTPUT:
+      # The resolver's pick (its other output, 'candidate', is the Trainer's).
+      if key == 'model':
+        summary.baseline_model = artifact.uri
+      continue
+    if event.type == metadata_store_pb2.Event.INPUT:
+      # Evaluator and Pusher inputs: the candidate and the baseline.
+      if key == 'model':
+        summary.trained_model = artifact.uri
+      elif key == 'baseline_model':
+        summary.baseline_model = artifact.uri
+      continue
+    props = artifact.custom_properties
+    if artifact.type == 'ModelEvaluation':
+      summary.evaluation = artifact.uri
+    elif artifact.type == 'ModelBlessing':
+      summary.blessed = props['blessed'].int_value == 1
+    elif (artifact.type == 'PushedModel' and props['pushed'].int_value == 1
+          and event.execution_id not in cached):
+      summary.pushed_model = props['pushed_destination'].string_value
+  return summary
+
+
+def _evaluation_lines(evaluation_uri: str) -> List[str]:
+  lines = ['Evaluation on the eval split:']
+  models = eval_summary.overall_metrics(evaluation_uri)
+  # The candidate ('' when it had no baseline) first.
+  for model, metrics in sorted(models.items(), key=lambda m: m[0] == 'baseline'):
+    values = '  '.join(f'{label} {metrics[name]:.3f}'
+                       for name, label in eval_summary.REPORTED_METRICS.items()
+                       if name in metrics)
+    lines.append(f'  {model or "model":10} {values}')
+  return lines
+
+
+def format_summary(summary: RunSummary) -> str:
+  """The report printed at the end of a local run.
+
+  Args:
+    summary: what latest_run read.
+
+  Returns:
+    Lines: each node's state, the evaluation, and what was pushed or why not.
+  """
+  lines: List[str] = ['Pipeline run:']
+  lines += [f'  {node:32} {state}' for node, state in summary.node_states.items()]
+  if summary.baseline_model:
+    lines.append(f'Baseline (last blessed model): {summary.baseline_model}')
+  if summary.evaluation:
+    lines += _evaluation_lines(summary.evaluation)
+  if summary.pushed_model:
+    lines.append(f'Pushed model: {summary.pushed_model}')
+  elif summary.blessed is False:
+    lines.append('The Evaluator did not bless the model: nothing was pushed.')
+    if summary.evaluation:
+      lines += [f'  {check}'
+                for check in eval_summary.failed_checks(summary.evaluation)]
+  else:
+    lines.append('No model was pushed in this run.')
+  return '\n'.join(lines)
+

@@ -1,0 +1,262 @@
+"""A CsvExampleGen executor that works on blocks of rows instead of rows.
+
+TFX's CsvExampleGen builds every tf.Example in Python, cell by cell, and then
+hashes, reshuffles and writes them one Beam element at a time: about 2,500
+rows/s on these machines, the slowest step of a run at 10x the bundled
+sample. This executor reads each file in blocks with pyarrow's CSV reader,
+encodes whole blocks at a time (example_encoding.py), and splits and
+writes each block as one element. The examples and the train/eval split are
+what CsvExampleGen writes, byte for byte: the same column types, inferred over
+all files of a split (int64 if every value is an integer, float if every
+value is a number, else bytes), an empty value list for an empty cell, a
+feature without a type for a column with no value at all, and each example in
+the split its hash puts it in.
+
+The output is gzipped TFRecord files, one per block and split (TFX writes one
+per Beam worker): a component reading the examples with several Beam workers
+gets several files to share out.
+"""
+
+import hashlib
+import os
+from typing import Any, Dict, Iterable, List, Tuple
+
+from absl import logging
+import apache_beam as beam
+import numpy as np
+import pyarrow as pa
+from pyarrow import csv as pa_csv
+import tensorflow as tf
+from tfx.components.example_gen import utils
+from tfx.components.util import examples_utils
+from tfx.dsl.components.base import base_beam_executor
+from tfx.dsl.io import fileio
+from tfx.proto import example_gen_pb2
+from tfx.types import artifact_utils
+from tfx.types import standard_component_specs
+from tfx.utils import io_utils
+from tfx.utils import proto_utils
+
+from pipeline import configs
+from pipeline.components.csv_example_gen import example_encoding
+from pipeline.components.csv_example_gen.example_encoding import ColumnType
+
+_FILE_PREFIX = 'data_tfrecord'
+_TEMP_DIR = '.incomplete'
+
+# A block of one split: (split name, block id, serialized tf.Examples).
+Chunk = Tuple[str, str, pa.Array]
+
+
+def _read_blocks(file: Tuple[int, str],
+                 column_names: List[str]) -> Iterable[Tuple[str, pa.RecordBatch]]:
+  """The file's rows as blocks of string columns (empty cell = null), each
+  with an id unique over the input files."""
+  index, path = file
+  with beam.io.filesystems.FileSystems.open(path) as f:
+    reader = pa_csv.open_csv(
+        f,
+        read_options=pa_csv.ReadOptions(
+            block_size=configs.CSV_BLOCK_BYTES, column_names=column_names, skip_rows=1),
+        parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={name: pa.string() for name in column_names},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True))
+    for block_index, block in enumerate(reader):
+      yield f'{index:05d}-{block_index:05d}', block
+
+
+def _casts_to(values: pa.Array, arrow_type: pa.DataType) -> bool:
+  try:
+    values.cast(arrow_type)
+    return True
+  except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    return False
+
+
+def _column_type(column: pa.Array) -> ColumnType:
+  values = column.drop_null()
+  if len(values) == 0:
+    return ColumnType.EMPTY
+  if _casts_to(values, pa.int64()):
+    return ColumnType.INT
+  if _casts_to(values, pa.float64()):
+    return ColumnType.FLOAT
+  return ColumnType.BYTES
+
+
+class _InferColumnTypes(beam.CombineFn):
+  """name -> ColumnType over every block of a split."""
+
+  def create_accumulator(self) -> Dict[str, ColumnType]:
+    return {}
+
+  def add_input(self, types, block: pa.RecordBatch):
+    return self.merge_accumulators([types, {
+        name: _column_type(column)
+        for name, column in zip(block.schema.names, block.columns)
+    }])
+
+  def merge_accumulators(self, accumulators):
+    merged = {}
+    for types in accumulators:
+      for name, column_type in types.items():
+        merged[name] = max(merged.get(name, ColumnType.EMPTY), column_type)
+    return merged
+
+  def extract_output(self, types):
+    return types
+
+
+def _encode(block: Tuple[str, pa.RecordBatch],
+            types: Dict[str, ColumnType]) -> Tuple[str, pa.Array]:
+  block_id, rows = block
+  if all(types[name] == ColumnType.EMPTY for name in rows.schema.names):
+    raise ValueError('The CSV files have no value in any cell.')
+  return block_id, example_encoding.encode(rows, types)
+
+
+@beam.typehints.with_input_types(beam.Pipeline)
+class CsvToExampleBlocks(beam.PTransform):
+  """The CSV files matching a pattern -> (block id, serialized tf.Examples)."""
+
+  def __init__(self, pattern: str):
+    super().__init__()
+    self._pattern = pattern
+
+  def expand(self, pipeline):
+    files = fileio.glob(self._pattern)
+    if not files:
+      raise RuntimeError(f'Split pattern {self._pattern} matches no files.')
+    column_names = io_utils.load_csv_column_names(files[0])
+    for path in files[1:]:
+      if io_utils.load_csv_column_names(path) != column_names:
+        raise RuntimeError(f'{path} has a different header than {files[0]}.')
+
+    blocks = (
+        pipeline
+        | 'Files' >> beam.Create(list(enumerate(files)))
+        | 'ReadBlocks' >> beam.FlatMap(_read_blocks, column_names)
+        # A few large elements: each worker encodes and writes some blocks.
+        | 'Distribute' >> beam.Reshuffle())
+    types = (blocks
+             | 'Rows' >> beam.Values()
+             | 'InferTypes' >> beam.CombineGlobally(_InferColumnTypes()))
+    return blocks | 'Encode' >> beam.Map(_encode,
+                                         beam.pvalue.AsSingleton(types))
+
+
+def _split_by_hash(block: Tuple[str, pa.Array], split_names: List[str],
+                   buckets: List[int]) -> Iterable[Chunk]:
+  """Each example to the split its hash falls in, as CsvExampleGen does: the
+  SHA-256 of the serialized example modulo the total of hash buckets, which
+  the splits share out in order."""
+  block_id, examples = block
+  hashes = np.array([
+      int(hashlib.sha256(example).hexdigest(), 16) % buckets[-1]
+      for example in examples.to_pylist()
+  ])
+  split_of = np.searchsorted(buckets, hashes, side='right')
+  for index, name in enumerate(split_names):
+    yield name, block_id, examples.filter(pa.array(split_of == index))
+
+
+def _write(chunk: Chunk, split_dirs: Dict[str, str], temp_dir: str) -> None:
+  """One gzipped TFRecord file, complete or not there at all: written under
+  a temporary name and renamed, so a retried bundle replaces it whole."""
+  split_name, block_id, examples = chunk
+  name = f'{_FILE_PREFIX}-{split_name}-{block_id}.gz'
+  temp = os.path.join(temp_dir, name)
+  # CsvExampleGen reshuffles the rows before writing them. A fixed permutation
+  # of each block does that job too (sorted input does not reach the Trainer
+  # sorted) and keeps runs reproducible.
+  order = np.random.default_rng(0).permutation(len(examples))
+  with tf.io.TFRecordWriter(temp, 'GZIP') as writer:
+    for example in examples.take(pa.array(order)).to_pylist():
+      writer.write(example)
+  fileio.rename(temp, os.path.join(split_dirs[split_name], name),
+                overwrite=True)
+
+
+def _check_supported(output_config: example_gen_pb2.Output,
+                     exec_properties: Dict[str, Any]) -> None:
+  """Refuses the CsvExampleGen options this executor does not implement."""
+  if output_config.split_config.partition_feature_name:
+    raise ValueError(
+        'ArrowCsvExampleGen splits by the hash of whole examples; '
+        'output_config.split_config.partition_feature_name is not supported.')
+  file_format = exec_properties.get(
+      standard_component_specs.OUTPUT_FILE_FORMAT_KEY)
+  if file_format not in (None, example_gen_pb2.FILE_FORMAT_UNSPECIFIED,
+                         example_gen_pb2.FORMAT_TFRECORDS_GZIP):
+    raise ValueError(f'ArrowCsvExampleGen writes gzipped TFRecords; '
+                     f'output_file_format={file_format} is not supported.')
+  payload_format = exec_properties.get(
+      standard_component_specs.OUTPUT_DATA_FORMAT_KEY)
+  if payload_format not in (None, example_gen_pb2.FORMAT_TF_EXAMPLE):
+    raise ValueError(f'ArrowCsvExampleGen writes tf.Examples; '
+                     f'output_data_format={payload_format} is not supported.')
+
+
+class Executor(base_beam_executor.BaseBeamExecutor):
+  """Writes the CSV rows under input_base as tf.Examples, split as
+  CsvExampleGen splits them."""
+
+  def Do(self, input_dict: Dict[str, List[Any]],
+         output_dict: Dict[str, List[Any]],
+         exec_properties: Dict[str, Any]) -> None:
+    self._log_startup(input_dict, output_dict, exec_properties)
+    input_config = proto_utils.json_to_proto(
+        exec_properties[standard_component_specs.INPUT_CONFIG_KEY],
+        example_gen_pb2.Input())
+    output_config = proto_utils.json_to_proto(
+        exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY],
+        example_gen_pb2.Output())
+    _check_supported(output_config, exec_properties)
+    outputs = output_dict[standard_component_specs.EXAMPLES_KEY]
+    examples = artifact_utils.get_single_instance(outputs)
+    split_names = utils.generate_output_split_names(input_config,
+                                                    output_config)
+    examples.split_names = artifact_utils.encode_split_names(split_names)
+    split_dirs = {name: artifact_utils.get_split_uri(outputs, name)
+                  for name in split_names}
+    temp_dir = os.path.join(examples.uri, _TEMP_DIR)
+    for folder in [temp_dir, *split_dirs.values()]:
+      fileio.makedirs(folder)
+    input_base = exec_properties[standard_component_specs.INPUT_BASE_KEY]
+
+    with self._make_beam_pipeline() as pipeline:
+      if output_config.split_config.splits:  # one input, split by hash
+        buckets = np.cumsum([
+            split.hash_buckets for split in output_config.split_config.splits
+        ]).tolist()
+        chunks = (
+            pipeline
+            | 'Read' >> CsvToExampleBlocks(
+                os.path.join(input_base, input_config.splits[0].pattern))
+            | 'SplitByHash' >> beam.FlatMap(_split_by_hash, split_names,
+                                            buckets))
+      else:  # each input split is an output split
+        chunks = [
+            pipeline
+            | f'Read[{split.name}]' >> CsvToExampleBlocks(
+                os.path.join(input_base, split.pattern))
+            | f'Name[{split.name}]' >> beam.MapTuple(
+                lambda block_id, rows, name=split.name: (name, block_id, rows))
+            for split in input_config.splits
+        ] | 'Splits' >> beam.Flatten()
+      _ = chunks | 'Write' >> beam.Map(_write, split_dirs, temp_dir)
+
+    fileio.rmtree(temp_dir)
+    for name, folder in split_dirs.items():
+      if not fileio.glob(os.path.join(folder, '*')):
+        # No rows hash to this split: an empty file, as CsvExampleGen writes.
+        with tf.io.TFRecordWriter(
+            os.path.join(folder, f'{_FILE_PREFIX}-{name}.gz'), 'GZIP'):
+          pass
+    for artifact in outputs:
+      examples_utils.set_payload_format(artifact,
+                                        example_gen_pb2.FORMAT_TF_EXAMPLE)
+      examples_utils.set_file_format(artifact, 'tfrecords_gzip')
+    logging.info('Examples generated.')

@@ -1,0 +1,156 @@
+"""kubeflow_runner.py: the compiled packages, and the KFP package's
+containers run end to end the way the open-source KFP launcher starts them."""
+
+import json
+from pathlib import Path
+import subprocess
+
+import kfp
+import pytest
+import tensorflow as tf
+
+import helpers
+from cluster import settings
+from fakes import kfp_launcher
+from pipeline import configs
+from pipeline import pipeline as pipeline_lib
+
+# Node id -> ids of the nodes it takes inputs from, in pipeline/pipeline.py.
+TFX_EDGES = {
+    'CsvExampleGen': set(),
+    'ImportSchemaGen': set(),
+    'StatisticsGen': {'CsvExampleGen'},
+    'ExampleValidator': {'StatisticsGen', 'ImportSchemaGen'},
+    'Transform': {'CsvExampleGen', 'ImportSchemaGen'},
+    'Trainer': {'CsvExampleGen', 'Transform', 'ImportSchemaGen'},
+    'Evaluator': {'CsvExampleGen', 'Trainer'},
+    'Pusher': {'Trainer', 'Evaluator'},
+}
+
+
+@pytest.fixture(scope='module')
+def kfp_spec(kfp_env):
+  return kfp_launcher.load_pipeline_spec(kfp_env[1])
+
+
+def test_compile_prints_the_package_path_last(kfp_env):
+  root, package = kfp_env
+  assert package == root / 'package' / 'taxi-tips-kfp.yaml'
+  assert package.is_file()
+
+
+def test_kfp_loader_accepts_the_package(kfp_env):
+  component = kfp.components.load_component_from_file(str(kfp_env[1]))
+  assert component.name == configs.PIPELINE_NAME
+
+
+def test_every_task_runs_the_configured_image(kfp_spec):
+  executors = kfp_spec['deploymentSpec']['executors'].values()
+  assert {e['container']['image'] for e in executors} == {helpers.TEST_IMAGE}
+
+
+def test_no_executor_open_source_kfp_cannot_run(kfp_spec):
+  for name, executor in kfp_spec['deploymentSpec']['executors'].items():
+    assert set(executor) == {'container'}, name
+  for task in kfp_spec['root']['dag']['tasks'].values():
+    for parameter in task.get('inputs', {}).get('parameters', {}).values():
+      assert set(parameter['runtimeValue']) == {'constant'}
+
+
+def test_task_graph_matches_the_tfx_dag(kfp_spec):
+  tasks = kfp_spec['root']['dag']['tasks']
+  edges = {name: set(t.get('dependentTasks', [])) for name, t in tasks.items()}
+  baseline = pipeline_lib.LATEST_PUSHED_ID
+  assert edges == {
+      **TFX_EDGES,
+      'Evaluator': TFX_EDGES['Evaluator'] | {baseline},
+      baseline: {'Trainer'},
+  }
+
+
+def test_parameters_resources_and_caching_are_as_configured(kfp_spec, kfp_env):
+  tasks = kfp_spec['root']['dag']['tasks']
+  trainer = tasks['Trainer']['inputs']['parameters']
+  assert json.loads(trainer['train_args']['runtimeValue']['constant']) == {
+      'num_steps': configs.TRAIN_STEPS}
+  custom_config = json.loads(trainer['custom_config']['runtimeValue']['constant'])
+  assert custom_config['hparams'] == configs.HPARAMS
+  assert trainer['run_fn']['runtimeValue']['constant'] == configs.RUN_FN
+  baseline = tasks[pipeline_lib.LATEST_PUSHED_ID]['inputs']['parameters']
+  storage = kfp_env[0] / 'storage'
+  assert baseline['push_destination']['runtimeValue']['constant'] == (
+      f'{storage}/serving_model/{configs.PIPELINE_NAME}')
+  assert all(t['cachingOptions']['enableCache'] for t in tasks.values())
+
+  executors = kfp_spec['deploymentSpec']['executors']
+  trainer_resources = executors['Trainer_executor']['container']['resources']
+  wanted = settings.COMPONENT_RESOURCES['Trainer']
+  assert trainer_resources['cpuLimit'] == wanted.cpu
+  assert trainer_resources['memoryLimit'] == wanted.memory_gb
+
+
+def test_vertex_package_carries_the_root_and_the_same_tasks(tmp_path):
+  result = helpers.compile_kubeflow('vertex', tmp_path / 'storage',
+                                    tmp_path / 'data', tmp_path / 'package')
+  assert result.returncode == 0, result.stderr[-3000:]
+  job = json.loads(Path(result.stdout.splitlines()[-1]).read_text())
+  assert set(job['pipelineSpec']['root']['dag']['tasks']) == helpers.KFP_TASKS
+  executors = job['pipelineSpec']['deploymentSpec']['executors']
+  assert all(set(e) == {'container'} for e in executors.values())
+  assert job['runtimeConfig']['gcsOutputDirectory'] == (
+      f'{tmp_path}/storage/pipelines/{configs.PIPELINE_NAME}')
+
+
+def test_unknown_target_is_one_clear_line(tmp_path):
+  result = helpers.compile_kubeflow('argo', tmp_path, tmp_path, tmp_path)
+  assert result.returncode == 2
+  assert result.stderr.splitlines() == [
+      "error: KUBEFLOW_TARGET='argo': expected one of kfp, vertex"
+  ]
+
+
+@pytest.mark.e2e
+def test_kfp_containers_run_end_to_end_to_a_pushed_model(
+    kfp_env, held_out_rows):
+  root, package = kfp_env
+  image = root / 'image'
+  container_env = helpers.venv_env(  # `python` is the image's
+      PYTHONPATH=str(image),  # as the Dockerfile sets it
+      TF_USE_LEGACY_KERAS='1')
+  logs = root / 'logs'
+  logs.mkdir()
+
+  produced = kfp_launcher.run_package(
+      package, root / 'storage' / 'pipelines' / configs.PIPELINE_NAME,
+      container_env, logs, workdir=image)
+
+  assert produced['Evaluator']['blessing']['metadata']['blessed'] == 1
+  pushed = produced['Pusher']['pushed_model']['metadata']
+  assert pushed['pushed'] == 1
+  serving = root / 'storage' / 'serving_model' / configs.PIPELINE_NAME
+  [version] = serving.iterdir()
+  assert pushed['pushed_destination'] == str(version)
+
+  model = tf.saved_model.load(str(version))
+  spec = helpers.raw_feature_spec()
+  rows = held_out_rows[:200]
+  scores = model.signatures['serving_default'](
+      examples=tf.constant([helpers.to_example(r, spec) for r in rows])
+  )['big_tip_probability'].numpy().ravel()
+  assert scores.shape == (len(rows),)
+
+
+def test_tfx_cli_creates_the_vertex_pipeline(tmp_path):
+  # The CLI looks for kfp with `pip freeze` from PATH: the venv's pip.
+  env = helpers.venv_env(HOME=str(tmp_path), STORAGE_ROOT='gs://bucket')
+  result = subprocess.run(
+      [str(helpers.VENV_BIN / 'tfx'), 'pipeline', 'create', '--engine=vertex',
+       '--pipeline_path=kubeflow_runner.py'],
+      cwd=configs.PROJECT_ROOT, env=env, capture_output=True, text=True,
+      timeout=300)
+  assert result.returncode == 0, result.stderr[-3000:]
+  package = tmp_path / 'tfx' / 'vertex' / configs.PIPELINE_NAME / 'pipeline.json'
+  assert str(package) in result.stdout  # the runner reports the real path
+  job = json.loads(package.read_text())
+  assert job['runtimeConfig']['gcsOutputDirectory'] == (
+      f'gs://bucket/pipelines/{configs.PIPELINE_NAME}')

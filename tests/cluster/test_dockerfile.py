@@ -1,0 +1,92 @@
+"""Checks of the image definition (no Docker engine here): static ones, and
+the image's project folder, rebuilt from its COPY lines, against what the
+compiled package's tasks import."""
+
+import json
+import subprocess
+import sys
+
+import helpers
+from cluster import settings
+from fakes import kfp_launcher
+from pipeline import configs
+
+def test_base_image_is_the_pinned_tfx_release():
+  [base] = [args for keyword, args in helpers.dockerfile_instructions() if keyword == 'FROM']
+  assert base == 'tensorflow/tfx:1.16.0'
+
+
+def test_runs_as_a_numeric_non_root_user():
+  users = [args for keyword, args in helpers.dockerfile_instructions() if keyword == 'USER']
+  assert users, 'no USER: the image would run as root'
+  user = users[-1].split(':')[0]
+  assert user.isdigit() and int(user) != 0
+
+
+def test_every_copy_source_exists_and_is_not_docker_ignored():
+  ignore = (configs.PROJECT_ROOT / '.dockerignore').read_text()
+  for keyword, args in helpers.dockerfile_instructions():
+    if keyword == 'COPY':
+      *sources, _ = args.split()
+      for source in sources:
+        assert (configs.PROJECT_ROOT / source).exists(), source
+        assert f'!{source}' in ignore.splitlines(), source
+
+
+def test_installs_the_lock_file_the_tests_run_against():
+  runs = ' '.join(args for keyword, args in helpers.dockerfile_instructions() if keyword == 'RUN')
+  copies = [args for keyword, args in helpers.dockerfile_instructions() if keyword == 'COPY']
+  assert 'requirements.lock /tmp/requirements.lock' in copies
+  assert '-r /tmp/requirements.lock' in runs and 'pip check' in runs
+  makefile = (configs.PROJECT_ROOT / 'Makefile').read_text()
+  assert '-r requirements.lock' in makefile
+
+
+def test_project_lands_where_the_compiled_package_looks_for_it():
+  workdirs = [args for keyword, args in helpers.dockerfile_instructions() if keyword == 'WORKDIR']
+  assert workdirs[-1] == settings.DEFAULT_CONTAINER_PROJECT_DIR
+  env = ' '.join(args for keyword, args in helpers.dockerfile_instructions() if keyword == 'ENV')
+  assert f'PYTHONPATH={settings.DEFAULT_CONTAINER_PROJECT_DIR}' in env
+  assert 'TF_USE_LEGACY_KERAS=1' in env
+
+
+def _modules_the_tasks_name(spec: dict) -> set:
+  """Every module of this project a task imports by name: executor classes,
+  the model code, the Evaluator's metrics."""
+  named = set()
+  for executor in spec['deploymentSpec']['executors'].values():
+    args = executor['container']['args']
+    class_path = args[args.index('--executor_class_path') + 1]
+    named.add(class_path.rsplit('.', 1)[0])
+  tasks = spec['root']['dag']['tasks']
+  for task in tasks.values():
+    for parameter in task.get('inputs', {}).get('parameters', {}).values():
+      value = parameter['runtimeValue']['constant']
+      if isinstance(value, str) and value.startswith('models.'):
+        named.add(value.rsplit('.', 1)[0])
+  eval_config = json.loads(
+      tasks['Evaluator']['inputs']['parameters']['eval_config']
+      ['runtimeValue']['constant'])
+  for spec_ in eval_config['metrics_specs']:
+    named.update(metric['module'] for metric in spec_['metrics'])
+  return named
+
+
+def test_image_holds_exactly_the_packages_the_tasks_import(kfp_env):
+  root, package = kfp_env
+  image = root / 'image'
+  named = _modules_the_tasks_name(kfp_launcher.load_pipeline_spec(package))
+  assert {'models.trainer', 'models.preprocessing',
+          'pipeline.metrics.histogram_metrics'} <= named
+  # Imported as a task imports them: from the image's folder only.
+  script = (f'import json, sys\nfor m in {sorted(named)!r}: __import__(m)\n'
+            'print(json.dumps(sorted({n.split(".")[0] for n, m in '
+            'sys.modules.items()\n  if (getattr(m, "__file__", None) or "")'
+            f'.startswith({str(image)!r})}})))')
+  result = subprocess.run([sys.executable, '-c', script], cwd=image,
+                          env=helpers.venv_env(PYTHONPATH=str(image)),
+                          capture_output=True, text=True, timeout=300)
+  assert result.returncode == 0, result.stderr[-3000:]
+  imported = set(json.loads(result.stdout.splitlines()[-1]))
+  copied = {path.name for path in image.iterdir()}
+  assert imported == copied == {'models', 'pipeline'}

@@ -1,0 +1,237 @@
+"""kubeflow_runner.py create / update / run / schedule / runs against a local
+server that implements and checks the KFP v2beta1 REST calls they make."""
+
+import json
+import re
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+import pytest
+
+import helpers
+from cluster import settings
+from cluster.kfp_client import connection
+from fakes.kfp_api_server import KfpApiServer
+from pipeline import configs
+
+STORAGE_ROOT = 'gs://bucket-under-test'
+PIPELINE_ROOT = f'{STORAGE_ROOT}/pipelines/{configs.PIPELINE_NAME}'
+
+
+@pytest.fixture
+def server():
+  api = KfpApiServer()
+  yield api
+  api.close()
+  # Every body the commands sent matched the kfp_server_api models.
+  assert api.state.rejected == []
+
+
+def _cli(endpoint, *args, **env):
+  env = dict(helpers.venv_env(STORAGE_ROOT=STORAGE_ROOT,
+                              KF_PIPELINES_ENDPOINT=endpoint), **env)
+  return subprocess.run(
+      [sys.executable, str(helpers.KUBEFLOW_RUNNER), *args],
+      env=env, capture_output=True, text=True, timeout=120)
+
+
+def _ok(result):
+  assert result.returncode == 0, result.stdout + result.stderr
+  return result.stdout
+
+
+def _one_error_line(result, returncode=1) -> str:
+  assert result.returncode == returncode, result.stdout + result.stderr
+  [line] = result.stderr.splitlines()
+  assert line.startswith('error: ')
+  return line
+
+
+@pytest.fixture
+def created(server, kfp_env):
+  """The compiled package uploaded as the pipeline."""
+  package = kfp_env[1]
+  _ok(_cli(server.url, 'create', '--package', str(package)))
+  return package
+
+
+def test_create_uploads_the_compiled_package(server, created):
+  [pipeline] = server.state.pipelines.values()
+  assert pipeline['display_name'] == configs.PIPELINE_NAME
+  [(version_id, uploaded)] = server.state.uploads.items()
+  assert uploaded == created.read_bytes()
+  assert server.state.versions[version_id]['pipeline_id'] == (
+      pipeline['pipeline_id'])
+
+
+def test_create_compiles_the_package_when_none_is_given(server, tmp_path):
+  out = _ok(_cli(server.url, 'create', '--output-dir', str(tmp_path),
+                 PIPELINE_IMAGE=helpers.TEST_IMAGE))
+  package = tmp_path / f'{configs.PIPELINE_NAME}-kfp.yaml'
+  assert str(package) in out
+  [uploaded] = server.state.uploads.values()
+  assert uploaded == package.read_bytes()
+  assert helpers.TEST_IMAGE.encode() in uploaded
+
+
+def test_second_create_is_refused_and_changes_nothing(server, created):
+  line = _one_error_line(_cli(server.url, 'create', '--package', str(created)))
+  assert 'already exists' in line and '`update`' in line
+  assert len(server.state.pipelines) == 1
+  assert len(server.state.versions) == 1
+
+
+def test_update_uploads_a_new_version(server, created, tmp_path):
+  changed = tmp_path / 'changed.yaml'
+  changed.write_bytes(created.read_bytes() + b'\n# new version\n')
+  out = _ok(_cli(server.url, 'update', '--package', str(changed)))
+  assert len(server.state.versions) == 2
+  newest = max(server.state.versions.values(), key=lambda v: v['created_at'])
+  assert server.state.uploads[newest['pipeline_version_id']] == (
+      changed.read_bytes())
+  assert re.fullmatch(
+      rf'{configs.PIPELINE_NAME}-{re.escape(settings.IMAGE_TAG)}-\d{{8}}-\d{{6}}',
+      newest['display_name'])
+  assert newest['pipeline_version_id'] in out
+
+
+def test_update_before_create_says_what_to_do(server, kfp_env):
+  line = _one_error_line(
+      _cli(server.url, 'update', '--package', str(kfp_env[1])))
+  assert f"no pipeline named '{configs.PIPELINE_NAME}'" in line
+  assert 'run `create` first' in line
+
+
+def test_run_wait_reports_every_step_of_the_newest_version(server, created):
+  result = _cli(server.url, 'run', '--wait', '--poll-seconds', '0.05')
+  out = _ok(result)
+
+  [entry] = server.state.runs.values()
+  run = entry['run']
+  newest = max(server.state.versions.values(), key=lambda v: v['created_at'])
+  assert run['pipeline_version_reference']['pipeline_version_id'] == (
+      newest['pipeline_version_id'])
+  assert run['runtime_config']['pipeline_root'] == PIPELINE_ROOT
+  [experiment] = server.state.experiments.values()
+  assert run['experiment_id'] == experiment['experiment_id']
+  assert experiment['display_name'] == settings.KFP_EXPERIMENT
+
+  steps = dict(line.split() for line in out.splitlines()
+               if line.startswith('  '))
+  assert set(steps) == set(helpers.KFP_TASKS)
+  assert set(steps.values()) == {'SUCCEEDED'}
+  assert out.splitlines()[-1] == (
+      f'Run {run["display_name"]} SUCCEEDED: '
+      f'{server.url}/#/runs/details/{run["run_id"]}')
+
+
+def test_run_wait_names_the_failed_step_and_exits_1(server, created):
+  server.state.fail_task = 'Trainer'
+  result = _cli(server.url, 'run', '--wait', '--poll-seconds', '0.05')
+  assert result.returncode == 1, result.stderr
+  steps = dict(line.split(maxsplit=1) for line in result.stdout.splitlines()
+               if line.startswith('  '))
+  assert steps['Trainer'] == 'FAILED'
+  assert steps['Transform'] == 'SUCCEEDED'
+  assert steps['Pusher'] == 'NOT STARTED'
+  assert ' FAILED: ' in result.stdout.splitlines()[-1]
+
+
+def test_run_without_wait_returns_once_started(server, created):
+  out = _ok(_cli(server.url, 'run'))
+  [entry] = server.state.runs.values()
+  assert entry['polls'] == 0
+  assert f'/#/runs/details/{entry["run"]["run_id"]}' in out
+
+
+def test_schedule_runs_one_at_a_time_on_the_cron(server, created):
+  _ok(_cli(server.url, 'schedule', '--cron', '0 0 3 * * *'))
+  [job] = server.state.recurring_runs.values()
+  assert job['display_name'] == settings.KFP_SCHEDULE_NAME
+  assert job['trigger']['cron_schedule']['cron'] == '0 0 3 * * *'
+  assert int(job['max_concurrency']) == 1
+  assert job['no_catchup'] is True
+  assert job['mode'] == 'ENABLE'
+  assert job['runtime_config']['pipeline_root'] == PIPELINE_ROOT
+  [version_id] = server.state.versions
+  assert job['pipeline_version_reference']['pipeline_version_id'] == version_id
+
+  # A second schedule would double the retraining: refused.
+  line = _one_error_line(_cli(server.url, 'schedule', '--cron', '0 0 4 * * *'))
+  assert 'already exists' in line
+  assert len(server.state.recurring_runs) == 1
+
+  _ok(_cli(server.url, 'schedule', '--pause'))
+  assert job['mode'] == 'DISABLE'
+  _ok(_cli(server.url, 'schedule', '--resume'))
+  assert job['mode'] == 'ENABLE'
+  _ok(_cli(server.url, 'schedule', '--delete'))
+  assert server.state.recurring_runs == {}
+  line = _one_error_line(_cli(server.url, 'schedule', '--pause'))
+  assert f"no recurring run named '{settings.KFP_SCHEDULE_NAME}'" in line
+
+
+def test_five_field_cron_is_refused_before_any_request(server):
+  line = _one_error_line(_cli(server.url, 'schedule', '--cron', '0 3 * * *'),
+                         returncode=2)
+  assert "cron '0 3 * * *'" in line and '6 fields' in line
+  assert server.state.requests == []
+
+
+def test_runs_lists_newest_first_with_dashboard_links(server, created):
+  assert 'No runs' in _ok(_cli(server.url, 'runs'))
+  for _ in range(2):
+    _ok(_cli(server.url, 'run'))
+  lines = _ok(_cli(server.url, 'runs', '--limit', '5')).splitlines()
+  newest_first = sorted(server.state.runs.values(),
+                        key=lambda e: e['run']['created_at'], reverse=True)
+  assert len(lines) == 2
+  for line, entry in zip(lines, newest_first):
+    run = entry['run']
+    assert run['display_name'] in line and 'PENDING' in line
+    assert line.endswith(f'{server.url}/#/runs/details/{run["run_id"]}')
+
+
+def test_unreachable_endpoint_is_one_clear_line():
+  with socket.socket() as s:
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]  # closed again before the command runs
+  endpoint = f'http://127.0.0.1:{port}'
+  result = _cli(endpoint, 'runs')
+  line = _one_error_line(result)
+  assert f'cannot reach Kubeflow Pipelines at {endpoint}' in line
+  assert 'Traceback' not in result.stdout + result.stderr
+
+
+def test_refused_credentials_are_one_clear_line(server):
+  server.state.token = 'secret'
+  line = _one_error_line(_cli(server.url, 'runs'))
+  assert 'HTTP 401' in line and '--iap-client-id' in line
+
+
+def test_missing_endpoint_names_the_flag_and_variable():
+  line = _one_error_line(_cli('', 'runs'), returncode=2)
+  assert '--endpoint' in line and connection.ENDPOINT_ENV in line
+
+
+def test_the_server_rejects_bodies_the_models_do_not_allow(server):
+  """The check every test above relies on does reject a wrong body."""
+  request = urllib.request.Request(
+      f'{server.url}/apis/v2beta1/experiments', method='POST',
+      data=json.dumps({'display_name': 'x', 'owner': 'me'}).encode(),
+      headers={'Content-Type': 'application/json'})
+  with pytest.raises(urllib.error.HTTPError) as error:
+    urllib.request.urlopen(request)
+  assert error.value.code == 400
+  assert "unknown field 'owner'" in server.state.rejected.pop()
+
+
+def test_iap_without_google_credentials_is_one_clear_line(server, tmp_path):
+  result = _cli(server.url, 'runs', '--iap-client-id', 'id.apps.example',
+                GOOGLE_APPLICATION_CREDENTIALS=str(tmp_path / 'missing.json'))
+  line = _one_error_line(result)
+  assert 'could not get credentials for IAP client id id.apps.example' in line
+  assert 'missing.json' in line

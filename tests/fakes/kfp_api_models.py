@@ -1,0 +1,128 @@
+"""What the fake Kubeflow Pipelines API server accepts: request bodies checked
+against the kfp_server_api models (no unknown fields, right types, enum
+values the server knows), uploads parsed as the server parses them, and the
+task details a run reports.
+"""
+
+from email.parser import BytesParser
+from email.policy import HTTP
+import re
+
+import kfp_server_api
+import yaml
+
+
+class ApiError(Exception):
+
+  def __init__(self, status: int, message: str):
+    super().__init__(message)
+    self.status = status
+
+
+def check_model(value, type_name: str, where: str = 'body'):
+  """Raises ApiError(400) unless value is valid JSON for the kfp_server_api
+  type `type_name` (as the generated client would send it)."""
+  inner = re.fullmatch(r'list\[(.+)\]', type_name)
+  if inner:
+    if not isinstance(value, list):
+      raise ApiError(400, f'{where}: expected a list')
+    for i, item in enumerate(value):
+      check_model(item, inner.group(1), f'{where}[{i}]')
+    return
+  inner = re.fullmatch(r'dict\(str, (.+)\)', type_name)
+  if inner:
+    if not isinstance(value, dict):
+      raise ApiError(400, f'{where}: expected an object')
+    for key, item in value.items():
+      check_model(item, inner.group(1), f'{where}.{key}')
+    return
+  # int64 fields are strings in the models; proto JSON takes numbers too.
+  simple = {'str': (str, int), 'int': (int,), 'bool': (bool,),
+            'float': (float, int), 'object': (object,), 'datetime': (str,)}
+  if type_name in simple:
+    if not isinstance(value, simple[type_name]) or (
+        type_name in ('str', 'int') and isinstance(value, bool)):
+      raise ApiError(400, f'{where}: expected {type_name}, got {value!r}')
+    return
+  model = getattr(kfp_server_api, type_name)
+  allowed = getattr(model, 'allowable_values', None)
+  if allowed is not None:
+    if value not in allowed:
+      raise ApiError(400, f'{where}: {value!r} is not a {type_name}')
+    return
+  if not isinstance(value, dict):
+    raise ApiError(400, f'{where}: expected a {type_name} object')
+  fields = {json_name: model.openapi_types[attr]
+            for attr, json_name in model.attribute_map.items()}
+  for key, item in value.items():
+    if key not in fields:
+      raise ApiError(400, f'{where}: unknown field {key!r} for {type_name}')
+    if item is not None:
+      check_model(item, fields[key], f'{where}.{key}')
+
+
+def uploaded_package(body: bytes, headers):
+  """The `uploadfile` part of a multipart upload, and its PipelineSpec."""
+  message = BytesParser(policy=HTTP).parsebytes(
+      b'Content-Type: ' + headers['Content-Type'].encode() + b'\r\n\r\n' + body)
+  parts = {part.get_param('name', header='content-disposition'): part
+           for part in message.iter_parts()} if message.is_multipart() else {}
+  if 'uploadfile' not in parts:
+    raise ApiError(400, 'no uploadfile in the multipart body')
+  package = parts['uploadfile'].get_payload(decode=True)
+  try:
+    spec = yaml.safe_load(package)
+  except yaml.YAMLError as e:
+    raise ApiError(400, f'the package is not YAML: {e}') from None
+  if not isinstance(spec, dict) or not spec.get('pipelineInfo') or (
+      'root' not in spec):
+    raise ApiError(400, 'the package is not a PipelineSpec')
+  return package, spec
+
+
+def task_details(entry) -> list:
+  """Like the real server: the root DAG as a task with children, then one
+  detail per task that ran. Tasks downstream of a failed one never start."""
+  tasks, failed = entry['tasks'], entry['fail_task']
+  not_started = set()
+  grew = True
+  while grew:
+    grew = False
+    for name, task in tasks.items():
+      upstream = set(task.get('dependentTasks', []))
+      if name not in not_started and upstream & (not_started | {failed}):
+        not_started.add(name)
+        grew = True
+  details = [{'display_name': 'root', 'state': entry['run']['state'],
+              'child_tasks': [{'task_id': name} for name in tasks]}]
+  for name in tasks:
+    if name not in not_started:
+      details.append({'display_name': name,
+                      'state': 'FAILED' if name == failed else 'SUCCEEDED'})
+  return details
+
+
+# The v2beta1 REST calls the commands make: (path under /apis/v2beta1,
+# method, KfpApiServer method).
+ROUTES = [
+    (r'/healthz', 'GET', 'healthz'),
+    (r'/pipelines/upload', 'POST', 'upload_pipeline'),
+    (r'/pipelines/upload_version', 'POST', 'upload_version'),
+    (r'/pipelines', 'GET', 'list_pipelines'),
+    (r'/pipelines/([^/]+)/versions', 'GET', 'list_versions'),
+    (r'/pipelines/([^/]+)/versions/([^/]+)', 'GET', 'get_version'),
+    (r'/experiments', 'GET', 'list_experiments'),
+    (r'/experiments', 'POST', 'create_experiment'),
+    (r'/runs', 'POST', 'create_run'),
+    (r'/runs', 'GET', 'list_runs'),
+    (r'/runs/([^/:]+)', 'GET', 'get_run'),
+    (r'/recurringruns', 'POST', 'create_recurring_run'),
+    (r'/recurringruns', 'GET', 'list_recurring_runs'),
+    (r'/recurringruns/([^/:]+):enable', 'POST', 'enable_recurring_run'),
+    (r'/recurringruns/([^/:]+):disable', 'POST', 'disable_recurring_run'),
+    (r'/recurringruns/([^/:]+)', 'DELETE', 'delete_recurring_run'),
+]
+
+
+def cron_ok(cron: str) -> bool:
+  return len(cron.split()) == 6 or cron.startswith('@')

@@ -1,0 +1,146 @@
+"""ArrowCsvExampleGen's executor against TFX's CsvExampleGen executor on the
+same files: the same serialized examples in the same splits."""
+
+import pytest
+import tensorflow as tf
+from tfx.components.example_gen.csv_example_gen import executor as tfx_csv
+from tfx.components.util import examples_utils
+from tfx.proto import example_gen_pb2
+from tfx.types import standard_artifacts
+from tfx.utils import proto_utils
+
+import helpers
+from pipeline import configs
+from pipeline.components.csv_example_gen import executor as csv_example_gen
+
+HEADER = 'id,amount,count,mixed,name,notes,blank,signed\n'
+# Quoted commas and a line break inside a field, empty cells, an int column
+# with one decimal value (a float column then), a column that is all ints,
+# negative and 64-bit ints, non-ASCII text, a value longer than 127 bytes.
+LONG = 'x' * 300
+PART_1 = HEADER + ('1,2.5,3,7,"Cab, Inc.","two\nlines",,-3\n'
+                   '2,,4,,Flash,,,1099511627776\n'
+                   '3,0,,1.5,,"say ""hi""",,\n')
+PART_2 = HEADER + f'4,10,5,-2,Flash,x,,0\n\n5,1e3,6,8,"",{LONG},,7\n6,,,,Čab,ü,,\n'
+
+
+HASH_SPLIT = example_gen_pb2.Output(
+    split_config=example_gen_pb2.SplitConfig(splits=[
+        example_gen_pb2.SplitConfig.Split(name='train', hash_buckets=2),
+        example_gen_pb2.SplitConfig.Split(name='eval', hash_buckets=1),
+    ]))
+
+
+def _run(executor_cls, input_base, out, pattern='*.csv',
+         output_config=HASH_SPLIT, input_config=None, **exec_properties):
+  """Runs the executor; returns its output artifact and, per split, the
+  examples serialized with sorted keys (TFX writes them in any key order, but
+  hashes them sorted to split them), sorted: neither keeps the row order."""
+  input_config = input_config or example_gen_pb2.Input(splits=[
+      example_gen_pb2.Input.Split(name='single_split', pattern=pattern)])
+  examples = standard_artifacts.Examples()
+  examples.uri = str(out)
+  executor_cls().Do({}, {'examples': [examples]}, {
+      'input_base': str(input_base),
+      'input_config': proto_utils.proto_to_json(input_config),
+      'output_config': proto_utils.proto_to_json(output_config),
+      'output_data_format': example_gen_pb2.FORMAT_TF_EXAMPLE,
+      'output_file_format': example_gen_pb2.FORMAT_TFRECORDS_GZIP,
+      **exec_properties,
+  })
+  splits = {}
+  for split in (out / f'Split-{name}' for name in ('train', 'eval')):
+    files = tf.io.gfile.glob(str(split / '*'))
+    splits[split.name] = sorted(
+        tf.train.Example.FromString(
+            record.numpy()).SerializeToString(deterministic=True)
+        for record in tf.data.TFRecordDataset(files, compression_type='GZIP'))
+  return examples, splits
+
+
+@pytest.fixture
+def csv_dir(tmp_path):
+  folder = tmp_path / 'csv'
+  folder.mkdir()
+  (folder / 'part-1.csv').write_text(PART_1)
+  (folder / 'part-2.csv').write_text(PART_2)
+  return folder
+
+
+def test_same_examples_and_splits_as_csv_example_gen(csv_dir, tmp_path):
+  artifact, ours = _run(csv_example_gen.Executor, csv_dir, tmp_path / 'ours')
+  _, theirs = _run(tfx_csv.Executor, csv_dir, tmp_path / 'theirs')
+  assert ours == theirs
+  assert sum(map(len, ours.values())) == 6
+  assert artifact.split_names == '["train", "eval"]'
+  assert examples_utils.get_payload_format(
+      artifact) == example_gen_pb2.FORMAT_TF_EXAMPLE
+  assert not (tmp_path / 'ours' / '.incomplete').exists()
+
+  by_id = {
+      e.features.feature['id'].int64_list.value[0]: e.features.feature
+      for e in map(tf.train.Example.FromString,
+                   ours['Split-train'] + ours['Split-eval'])
+  }
+  assert list(by_id[1]['name'].bytes_list.value) == [b'Cab, Inc.']
+  assert list(by_id[1]['notes'].bytes_list.value) == [b'two\nlines']
+  assert list(by_id[3]['mixed'].float_list.value) == [1.5]
+  assert list(by_id[2]['amount'].float_list.value) == []  # empty cell
+  assert not by_id[1]['blank'].WhichOneof('kind')  # no value anywhere
+  assert list(by_id[1]['signed'].int64_list.value) == [-3]
+  assert list(by_id[2]['signed'].int64_list.value) == [2**40]
+  assert list(by_id[5]['notes'].bytes_list.value) == [LONG.encode()]
+  assert list(by_id[6]['name'].bytes_list.value) == ['Čab'.encode()]
+
+
+def test_same_splits_as_csv_example_gen_on_bundled_rows(tmp_path, monkeypatch):
+  data = tmp_path / 'data'
+  helpers.write_csv(data / 'data.csv', helpers.read_rows()[:3000])
+  # Small blocks: several output files per split.
+  monkeypatch.setattr(configs, 'CSV_BLOCK_BYTES', 100_000)
+  _, ours = _run(csv_example_gen.Executor, data, tmp_path / 'ours')
+  _, theirs = _run(tfx_csv.Executor, data, tmp_path / 'theirs')
+  assert len(ours['Split-train']) + len(ours['Split-eval']) == 3000
+  assert ours == theirs
+  assert len(list((tmp_path / 'ours' / 'Split-eval').iterdir())) > 1
+
+
+def test_input_splits_are_kept(csv_dir, tmp_path):
+  (csv_dir / 'train').mkdir()
+  (csv_dir / 'eval').mkdir()
+  (csv_dir / 'part-1.csv').rename(csv_dir / 'train' / 'part-1.csv')
+  (csv_dir / 'part-2.csv').rename(csv_dir / 'eval' / 'part-2.csv')
+  splits = dict(
+      input_config=example_gen_pb2.Input(splits=[
+          example_gen_pb2.Input.Split(name='train', pattern='train/*'),
+          example_gen_pb2.Input.Split(name='eval', pattern='eval/*'),
+      ]),
+      output_config=example_gen_pb2.Output())
+  _, ours = _run(csv_example_gen.Executor, csv_dir, tmp_path / 'ours',
+                 **splits)
+  _, theirs = _run(tfx_csv.Executor, csv_dir, tmp_path / 'theirs', **splits)
+  assert ours == theirs
+  assert (len(ours['Split-train']), len(ours['Split-eval'])) == (3, 3)
+
+
+def test_files_without_any_value_are_refused(tmp_path):
+  folder = tmp_path / 'empty'
+  folder.mkdir()
+  (folder / 'data.csv').write_text('a,b\n,\n,\n')
+  with pytest.raises(ValueError, match='no value in any cell'):
+    _run(csv_example_gen.Executor, folder, tmp_path / 'out')
+
+
+def test_files_with_different_headers_are_refused(csv_dir, tmp_path):
+  (csv_dir / 'part-3.csv').write_text('id,other\n1,2\n')
+  with pytest.raises(RuntimeError, match='part-3.csv has a different header'):
+    _run(csv_example_gen.Executor, csv_dir, tmp_path / 'out')
+
+
+def test_split_by_feature_is_refused(csv_dir, tmp_path):
+  by_feature = example_gen_pb2.Output()
+  by_feature.CopyFrom(HASH_SPLIT)
+  by_feature.split_config.partition_feature_name = 'id'
+  with pytest.raises(ValueError, match='partition_feature_name'):
+    _run(csv_example_gen.Executor, csv_dir, tmp_path / 'out',
+         output_config=by_feature)
