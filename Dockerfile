@@ -19,9 +19,18 @@ WORKDIR /opt/taxi-tips
 COPY pipeline/ pipeline/
 COPY models/ models/
 
+# RUN_PYTHON_SDK_IN_DEFAULT_ENVIRONMENT: as a Dataflow SDK container, Beam's
+# boot runs this Python instead of creating a virtualenv in the root-owned
+# /opt/apache/beam-venv, which user 1000 cannot write.
 ENV PYTHONPATH=/opt/taxi-tips \
     TF_USE_LEGACY_KERAS=1 \
-    HOME=/tmp
+    HOME=/tmp \
+    RUN_PYTHON_SDK_IN_DEFAULT_ENVIRONMENT=1
+
+# The KFP launcher copies input artifacts to /gcs, /minio and /s3 as the
+# container's user; KFP 2.3 and later mount empty volumes there, earlier
+# releases do not (kubeflow/pipelines#10857).
+RUN mkdir -p /gcs /minio /s3 && chown 1000:1000 /gcs /minio /s3
 
 # A numeric non-root user, so pods started with runAsNonRoot: true run.
 USER 1000:1000

@@ -1,6 +1,9 @@
 """Compiles the pipeline into a Kubeflow Pipelines 2.x or Vertex AI package."""
 
+import json
 from pathlib import Path
+
+import yaml
 
 from cluster import settings as cluster_settings
 
@@ -18,6 +21,7 @@ def build_pipeline(settings: cluster_settings.KubeflowSettings):
     ValueError: the pipeline name or the resource table is invalid.
   """
   from kfp.pipeline_spec import pipeline_spec_pb2
+  from tfx.dsl.components.base.base_beam_component import BaseBeamComponent
   from tfx.dsl.components.base.base_component import BaseComponent
   from pipeline import configs
   from pipeline import pipeline as pipeline_lib
@@ -44,10 +48,39 @@ def build_pipeline(settings: cluster_settings.KubeflowSettings):
     spec = resource_spec.ResourceSpec(
         cpu_limit=wanted.cpu, memory_limit=wanted.memory_gb)
     if wanted.gpus:
-      spec.accelerator.type = wanted.gpu_type
+      spec.accelerator.type = wanted.accelerator_type(settings.target)
       spec.accelerator.count = wanted.gpus
     component.with_platform_config(spec)
+    if isinstance(component, BaseBeamComponent) and not (
+        settings.beam_on_dataflow):
+      component.with_beam_pipeline_args(
+          cluster_settings.direct_runner_args(wanted))
   return tfx_pipeline
+
+
+def _complete(spec: dict, tfx_pipeline, settings) -> None:
+  """Adds to a compiled PipelineSpec what TFX 1.16's compiler leaves out.
+
+  Its step builder drops platform_config for file-based ExampleGens, so
+  CsvExampleGen would run without limits; and it writes no
+  defaultPipelineRoot, which the KFP dashboard's "Create run" form offers
+  (without one a run falls back to the kfp-launcher ConfigMap's minio://
+  root, which TFX cannot write).
+  """
+  executors = spec['deploymentSpec']['executors']
+  for component in tfx_pipeline.components:
+    executor = executors.get(f'{component.id}_executor', {})
+    container = executor.get('container')
+    if container is not None and 'resources' not in container and (
+        component.platform_config):
+      container['resources'] = json.loads(
+          _to_json(component.platform_config))
+  spec['defaultPipelineRoot'] = settings.pipeline_root
+
+
+def _to_json(message) -> str:
+  from google.protobuf import json_format
+  return json_format.MessageToJson(message)
 
 
 def compile_package(settings: cluster_settings.KubeflowSettings,
@@ -76,6 +109,23 @@ def compile_package(settings: cluster_settings.KubeflowSettings,
           use_pipeline_spec_2_1=settings.target == 'kfp'),
       output_dir=str(output_dir),
       output_filename=package.name)
-  runner.run(build_pipeline(settings))
+  tfx_pipeline = build_pipeline(settings)
+  runner.run(tfx_pipeline)
   # The TFX CLI redirects the output into its own folder while run() runs.
-  return Path(runner._output_dir) / runner._output_filename  # pylint: disable=protected-access
+  written = Path(runner._output_dir) / runner._output_filename  # pylint: disable=protected-access
+  if written.exists():  # not when the TFX CLI only inspects the pipeline
+    _rewrite(written, lambda spec: _complete(spec, tfx_pipeline, settings))
+  return written
+
+
+def _rewrite(package: Path, change) -> None:
+  """Applies change to the PipelineSpec in a YAML (KFP) or JSON (Vertex AI
+  PipelineJob) package."""
+  if package.suffix == '.json':
+    job = json.loads(package.read_text())
+    change(job['pipelineSpec'])
+    package.write_text(json.dumps(job, indent=2, sort_keys=True))
+  else:
+    spec = yaml.safe_load(package.read_text())
+    change(spec)
+    package.write_text(yaml.safe_dump(spec, sort_keys=True))

@@ -24,11 +24,34 @@ IMAGE_TAG = '0.1.0'
 
 @dataclasses.dataclass(frozen=True)
 class Resources:
-  """A component's container limits: CPUs and memory in GB."""
+  """A component's container limits: CPUs and memory in GB, and GPUs."""
   cpu: float
   memory_gb: float
   gpus: int = 0
+  # Vertex AI's machine name; on KFP the GPU's Kubernetes resource name
+  # (KFP_GPU_RESOURCE), with the GPU model left to the node pool.
   gpu_type: str = 'NVIDIA_TESLA_T4'
+
+  def accelerator_type(self, target: str) -> str:
+    """The accelerator type the target's backend understands.
+
+    Args:
+      target: one of KUBEFLOW_TARGETS.
+
+    Returns:
+      KFP's driver takes it as the pod's resource name; Vertex AI, as a
+      machine name.
+    """
+    return KFP_GPU_RESOURCE if target == 'kfp' else self.gpu_type
+
+  @property
+  def beam_workers(self) -> int:
+    """Beam workers that fit the CPU limit (the DirectRunner's default, 0,
+    takes one per CPU of the node)."""
+    return max(1, int(self.cpu))
+
+
+KFP_GPU_RESOURCE = 'nvidia.com/gpu'
 
 
 # Limits per component id on the cluster; the rest get DEFAULT_RESOURCES.
@@ -92,7 +115,8 @@ class KubeflowSettings:
     """Beam options of every Beam component on the cluster.
 
     Returns:
-      Flags for the pod's own DirectRunner, or for Dataflow.
+      Flags for Dataflow, or the flags shared by every pod's own
+      DirectRunner (the workers per pod: direct_runner_args).
     """
     # BigQuery export and Dataflow both need a project and a GCS temp folder;
     # the image has TFX and the model code for Dataflow workers, and names
@@ -101,9 +125,7 @@ class KubeflowSettings:
               f'--temp_location={self.temp_location}',
               f'--sdk_container_image={self.image_name}']
     if not self.beam_on_dataflow:
-      # Both of the pod's CPUs (see COMPONENT_RESOURCES).
-      return common + ['--direct_running_mode=multi_processing',
-                       '--direct_num_workers=0']
+      return common
     return common + [
         '--runner=DataflowRunner',
         f'--region={self.region}',
@@ -111,6 +133,21 @@ class KubeflowSettings:
         f'--max_num_workers={self.dataflow_max_workers}',
         '--experiments=use_runner_v2',
     ]
+
+
+def direct_runner_args(resources: Resources) -> list:
+  """Beam's DirectRunner inside one pod: as many workers as its CPU limit.
+
+  Args:
+    resources: the pod's limits.
+
+  Returns:
+    Flags added to the component's Beam options.
+  """
+  if resources.beam_workers == 1:
+    return ['--direct_running_mode=in_memory', '--direct_num_workers=1']
+  return ['--direct_running_mode=multi_processing',
+          f'--direct_num_workers={resources.beam_workers}']
 
 
 KUBEFLOW_ENV = {

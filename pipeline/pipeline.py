@@ -31,7 +31,7 @@ from pipeline.metrics.eval_config import create_eval_config
 
 # Node ids, also the names ML Metadata records executions under.
 RESOLVER_ID = 'latest_blessed_model_resolver'
-LATEST_PUSHED_ID = 'latest_pushed_model'
+LATEST_PUSHED_ID = 'latest-pushed-model'
 BASELINES = ('resolver', 'latest_pushed')
 
 

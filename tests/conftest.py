@@ -8,6 +8,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 from pathlib import Path
 
 import pytest
+import yaml
 
 import helpers
 
@@ -45,3 +46,10 @@ def kfp_env(tmp_path_factory, bundled_rows):
                                     root / 'package', image_tree=image)
   assert result.returncode == 0, result.stderr[-3000:]
   return root, Path(result.stdout.splitlines()[-1])
+
+
+@pytest.fixture(scope='session')
+def kfp_spec(kfp_env) -> dict:
+  """The compiled KFP package's PipelineSpec."""
+  with open(kfp_env[1]) as f:
+    return yaml.safe_load(f)

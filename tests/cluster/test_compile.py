@@ -28,11 +28,6 @@ TFX_EDGES = {
 }
 
 
-@pytest.fixture(scope='module')
-def kfp_spec(kfp_env):
-  return kfp_launcher.load_pipeline_spec(kfp_env[1])
-
-
 def test_compile_prints_the_package_path_last(kfp_env):
   root, package = kfp_env
   assert package == root / 'package' / 'taxi-tips-kfp.yaml'

@@ -33,6 +33,16 @@ def test_every_copy_source_exists_and_is_not_docker_ignored():
         assert f'!{source}' in ignore.splitlines(), source
 
 
+def test_non_root_user_can_write_where_the_launcher_and_beam_write():
+  instructions = helpers.dockerfile_instructions()
+  env = ' '.join(args for keyword, args in instructions if keyword == 'ENV')
+  assert 'RUN_PYTHON_SDK_IN_DEFAULT_ENVIRONMENT=1' in env
+  user = [args for keyword, args in instructions if keyword == 'USER'][-1]
+  runs = [args for keyword, args in instructions if keyword == 'RUN']
+  assert any('mkdir -p /gcs /minio /s3' in run and
+             f'chown {user} /gcs /minio /s3' in run for run in runs)
+
+
 def test_installs_the_lock_file_the_tests_run_against():
   runs = ' '.join(args for keyword, args in helpers.dockerfile_instructions() if keyword == 'RUN')
   copies = [args for keyword, args in helpers.dockerfile_instructions() if keyword == 'COPY']

@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+import yaml
 
 import helpers
 from cluster import settings
@@ -235,3 +236,18 @@ def test_iap_without_google_credentials_is_one_clear_line(server, tmp_path):
   line = _one_error_line(result)
   assert 'could not get credentials for IAP client id id.apps.example' in line
   assert 'missing.json' in line
+
+
+def test_a_package_argo_would_reject_uploads_but_cannot_run(server, kfp_spec,
+                                                            tmp_path):
+  # Task names with '_' compile and upload; CreateRun refuses the workflow.
+  spec = json.loads(json.dumps(kfp_spec))
+  tasks = spec['root']['dag']['tasks']
+  tasks['latest_pushed_model'] = tasks.pop('latest-pushed-model')
+  package = tmp_path / 'underscored.yaml'
+  package.write_text(yaml.safe_dump(spec))
+  _ok(_cli(server.url, 'create', '--package', str(package)))
+  line = _one_error_line(_cli(server.url, 'run'))
+  assert "Argo rejects the DAG task name 'latest_pushed_model" in line
+  assert server.state.runs == {}
+  server.state.rejected.clear()  # the refusal this test expects

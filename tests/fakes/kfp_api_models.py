@@ -6,6 +6,7 @@ task details a run reports.
 
 from email.parser import BytesParser
 from email.policy import HTTP
+import json
 import re
 
 import kfp_server_api
@@ -126,3 +127,32 @@ ROUTES = [
 
 def cron_ok(cron: str) -> bool:
   return len(cron.split()) == 6 or cron.startswith('@')
+
+
+def parse_body(body: bytes, model: str) -> dict:
+  """A JSON request body, checked against the kfp_server_api model."""
+  try:
+    value = json.loads(body or b'{}')
+  except ValueError as e:
+    raise ApiError(400, f'body is not JSON: {e}') from None
+  check_model(value, model)
+  return value
+
+def filter_by_name(items, query):
+  """The items a list call's display_name filter selects."""
+  predicates = json.loads(query.get('filter') or '{"predicates": []}')
+  for predicate in predicates['predicates']:
+    if predicate['key'] != 'display_name' or predicate['operation'] not in (
+        'EQUALS', 1):
+      raise ApiError(400, f'unsupported filter {predicate}')
+    wanted = predicate.get('stringValue', predicate.get('string_value'))
+    items = [item for item in items if item['display_name'] == wanted]
+  return items
+
+def page(items, query):
+  """One page of a list call's answer, sorted as asked."""
+  if query.get('sort_by', '') not in ('', 'created_at desc'):
+    raise ApiError(400, f'unsupported sort_by {query["sort_by"]}')
+  if query.get('sort_by') == 'created_at desc':
+    items = sorted(items, key=lambda i: i['created_at'], reverse=True)
+  return items[:int(query.get('page_size') or 20)]

@@ -19,6 +19,7 @@ from typing import Dict, List, Optional
 import urllib.parse
 
 from fakes import kfp_api_models as models
+from fakes import kfp_backend_rules as backend_rules
 
 _API = '/apis/v2beta1'
 _EPOCH = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
@@ -84,34 +85,6 @@ class KfpApiServer:
                                      headers=headers)
     raise models.ApiError(404, f'{method} {path} is not implemented here')
 
-  @staticmethod
-  def _json(body: bytes, model: str) -> dict:
-    try:
-      value = json.loads(body or b'{}')
-    except ValueError as e:
-      raise models.ApiError(400, f'body is not JSON: {e}') from None
-    models.check_model(value, model)
-    return value
-
-  @staticmethod
-  def _by_name(items, query):
-    predicates = json.loads(query.get('filter') or '{"predicates": []}')
-    for predicate in predicates['predicates']:
-      if predicate['key'] != 'display_name' or predicate['operation'] not in (
-          'EQUALS', 1):
-        raise models.ApiError(400, f'unsupported filter {predicate}')
-      wanted = predicate.get('stringValue', predicate.get('string_value'))
-      items = [item for item in items if item['display_name'] == wanted]
-    return items
-
-  @staticmethod
-  def _page(items, query):
-    if query.get('sort_by', '') not in ('', 'created_at desc'):
-      raise models.ApiError(400, f'unsupported sort_by {query["sort_by"]}')
-    if query.get('sort_by') == 'created_at desc':
-      items = sorted(items, key=lambda i: i['created_at'], reverse=True)
-    return items[:int(query.get('page_size') or 20)]
-
   # --- handlers -------------------------------------------------------------
 
   def healthz(self, **_):
@@ -156,13 +129,13 @@ class KfpApiServer:
     return version
 
   def list_pipelines(self, query, **_):
-    found = self._by_name(list(self.state.pipelines.values()), query)
-    return {'pipelines': self._page(found, query), 'total_size': len(found)}
+    found = models.filter_by_name(list(self.state.pipelines.values()), query)
+    return {'pipelines': models.page(found, query), 'total_size': len(found)}
 
   def list_versions(self, pipeline_id, query, **_):
     found = [v for v in self.state.versions.values()
              if v['pipeline_id'] == pipeline_id]
-    return {'pipeline_versions': self._page(found, query),
+    return {'pipeline_versions': models.page(found, query),
             'total_size': len(found)}
 
   def get_version(self, pipeline_id, version_id, **_):
@@ -172,11 +145,11 @@ class KfpApiServer:
     return version
 
   def list_experiments(self, query, **_):
-    found = self._by_name(list(self.state.experiments.values()), query)
-    return {'experiments': self._page(found, query), 'total_size': len(found)}
+    found = models.filter_by_name(list(self.state.experiments.values()), query)
+    return {'experiments': models.page(found, query), 'total_size': len(found)}
 
   def create_experiment(self, body, **_):
-    experiment = self._json(body, 'V2beta1Experiment')
+    experiment = models.parse_body(body, 'V2beta1Experiment')
     if not experiment.get('display_name'):
       raise models.ApiError(400, 'an experiment needs a display_name')
     experiment_id, created = self._new('experiment')
@@ -199,8 +172,13 @@ class KfpApiServer:
     return version
 
   def create_run(self, body, **_):
-    run = self._json(body, 'V2beta1Run')
+    run = models.parse_body(body, 'V2beta1Run')
     version = self._check_job(run)
+    # CreateRun compiles the spec into an Argo workflow and validates it;
+    # an upload is never checked that far.
+    problems = backend_rules.package_problems(version['pipeline_spec'])
+    if problems:
+      raise models.ApiError(400, f'Failed to create a run: {problems[0]}')
     run_id, created = self._new('run')
     run.update(run_id=run_id, created_at=created, state='PENDING',
                storage_state='AVAILABLE')
@@ -225,10 +203,10 @@ class KfpApiServer:
   def list_runs(self, query, **_):
     found = [e['run'] for e in self.state.runs.values()
              if e['run']['experiment_id'] == query.get('experiment_id')]
-    return {'runs': self._page(found, query), 'total_size': len(found)}
+    return {'runs': models.page(found, query), 'total_size': len(found)}
 
   def create_recurring_run(self, body, **_):
-    job = self._json(body, 'V2beta1RecurringRun')
+    job = models.parse_body(body, 'V2beta1RecurringRun')
     self._check_job(job)
     cron = ((job.get('trigger') or {}).get('cron_schedule') or {}).get('cron')
     if not cron or not models.cron_ok(cron):
@@ -242,8 +220,8 @@ class KfpApiServer:
     return job
 
   def list_recurring_runs(self, query, **_):
-    found = self._by_name(list(self.state.recurring_runs.values()), query)
-    return {'recurringRuns': self._page(found, query),
+    found = models.filter_by_name(list(self.state.recurring_runs.values()), query)
+    return {'recurringRuns': models.page(found, query),
             'total_size': len(found)}
 
   def _recurring_run(self, recurring_run_id):

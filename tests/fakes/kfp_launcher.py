@@ -7,8 +7,9 @@ constants, input artifacts from upstream outputs, output artifact URIs under a
 local pipeline root, the executor output file). Output artifacts' metadata
 written by the executor is passed downstream, as the launcher does via ML
 Metadata. Lifecycle hooks (`preCacheCheck`) are not run: the open-source
-backend does not implement them. Executors it cannot run (`resolver`,
-`importer`) fail the run here as they would there.
+backend does not implement them. A package that breaks one of the backend's
+rules (kfp_backend_rules.py) is refused before any task runs, as CreateRun
+refuses it.
 """
 
 import json
@@ -17,6 +18,8 @@ import subprocess
 from typing import Dict, List
 
 import yaml
+
+from fakes import kfp_backend_rules
 
 EXECUTOR_INPUT_PLACEHOLDER = '{{$}}'
 
@@ -79,6 +82,9 @@ def run_package(package: Path, pipeline_root: Path, env: Dict[str, str],
   key -> artifact (with the metadata its executor wrote). Raises
   CalledProcessError on a failed task."""
   spec = load_pipeline_spec(package)
+  problems = kfp_backend_rules.package_problems(spec)
+  if problems:
+    raise UnsupportedTask('; '.join(problems))
   tasks = spec['root']['dag']['tasks']
   produced: Dict[str, dict] = {}
   for task_name in task_order(spec):
