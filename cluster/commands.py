@@ -103,11 +103,17 @@ def _schedule(args, settings) -> int:
   if args.cron:
     cron = kfp_cron.check_cron(args.cron)
     api = _connect(args)
-    pipeline_id, version_id = api.latest_version(configs.PIPELINE_NAME)
-    recurring_run_id = api.schedule(args.experiment, name, cron, pipeline_id,
-                                    version_id, settings.pipeline_root)
-    print(f'Scheduled {name} (id {recurring_run_id}): cron {cron!r}, one run '
-          f'at a time, pipeline version {version_id}')
+    pipeline_id, _ = api.latest_version(configs.PIPELINE_NAME)
+    recurring_run_id, pinned = api.schedule(args.experiment, name, cron,
+                                            pipeline_id, settings.pipeline_root)
+    print(f'Scheduled {name} (id {recurring_run_id}): cron {cron!r} (UTC), '
+          'one run at a time')
+    if pinned:
+      print(f'This Kubeflow Pipelines release (before 2.5) pinned it to '
+            f'version {pinned}: after `update`, `schedule --delete` and '
+            'schedule again to run the new version.')
+    else:
+      print('Each run uses the newest version of the pipeline.')
     return 0
   action = 'pause' if args.pause else 'resume' if args.resume else 'delete'
   recurring_run_id = _connect(args).change_schedule(name, action)

@@ -66,9 +66,20 @@ def _complete(spec: dict, tfx_pipeline, settings) -> None:
   defaultPipelineRoot, which the KFP dashboard's "Create run" form offers
   (without one a run falls back to the kfp-launcher ConfigMap's minio://
   root, which TFX cannot write).
+
+  ExampleGen is never served from KFP's cache: its key holds no trace of
+  the input data (TFX fingerprints it in a preCacheCheck hook, which the
+  open-source backend never runs), so a cached ExampleGen would hand every
+  later run the first run's examples.
   """
+  from tfx.components.example_gen.component import FileBasedExampleGen
+  from tfx.components.example_gen.component import QueryBasedExampleGen
+
   executors = spec['deploymentSpec']['executors']
+  tasks = spec['root']['dag']['tasks']
   for component in tfx_pipeline.components:
+    if isinstance(component, (FileBasedExampleGen, QueryBasedExampleGen)):
+      tasks[component.id]['cachingOptions'] = {'enableCache': False}
     executor = executors.get(f'{component.id}_executor', {})
     container = executor.get('container')
     if container is not None and 'resources' not in container and (

@@ -8,9 +8,10 @@ with a one-line message; the cluster commands print it without a traceback.
 
 import json
 import time
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import kfp
+import kfp_server_api
 
 from cluster.kfp_client import errors
 from cluster.kfp_client.connection import Connection
@@ -235,20 +236,23 @@ class KfpApi:
     return found[0].recurring_run_id if found else None
 
   def schedule(self, experiment: str, name: str, cron: str, pipeline_id: str,
-               version_id: str, pipeline_root: str) -> str:
-    """Creates the recurring run: one run at a time, no backfill of missed
-    slots (each run reads all the data there is anyway).
+               pipeline_root: str) -> Tuple[str, Optional[str]]:
+    """Creates the recurring run of the pipeline's newest version: one run
+    at a time, no backfill of missed slots.
+
+    It names the pipeline and no version: KFP 2.5 and later then start each
+    run from the version newest at that time (kubeflow/pipelines#11560);
+    earlier releases pin the one newest now, and say so in their answer.
 
     Args:
       experiment: the experiment's name (created if missing).
       name: the recurring run's name.
       cron: when to run, in KFP's six-field cron.
       pipeline_id: the pipeline.
-      version_id: the version every run runs.
       pipeline_root: where the runs write their artifacts.
 
     Returns:
-      The recurring run's id.
+      (the recurring run's id, the version it is pinned to, or None).
 
     Raises:
       KfpApiError: one of that name exists, or the server refused.
@@ -258,11 +262,23 @@ class KfpApi:
       raise KfpApiError(f'a recurring run named {name!r} already exists '
                         f'(id {existing}): `schedule --delete` it first')
     experiment_id = self.experiment_id(experiment, create=True)
+    body = kfp_server_api.V2beta1RecurringRun(
+        experiment_id=experiment_id, display_name=name,
+        mode=kfp_server_api.RecurringRunMode.ENABLE,
+        trigger=kfp_server_api.V2beta1Trigger(
+            cron_schedule=kfp_server_api.V2beta1CronSchedule(cron=cron)),
+        max_concurrency=1, no_catchup=True,
+        pipeline_version_reference=(
+            kfp_server_api.V2beta1PipelineVersionReference(
+                pipeline_id=pipeline_id)),
+        runtime_config=kfp_server_api.V2beta1RuntimeConfig(
+            pipeline_root=pipeline_root))
     with self._translated_errors():
-      return self._client.create_recurring_run(
-          experiment_id=experiment_id, job_name=name, cron_expression=cron,
-          max_concurrency=1, no_catchup=True, pipeline_id=pipeline_id,
-          version_id=version_id, pipeline_root=pipeline_root).recurring_run_id
+      created = self._client._recurring_run_api.create_recurring_run(  # pylint: disable=protected-access
+          body=body)
+    reference = created.pipeline_version_reference
+    return (created.recurring_run_id,
+            (reference and reference.pipeline_version_id) or None)
 
   def change_schedule(self, name: str, action: str) -> str:
     """Pauses, resumes or deletes a recurring run; deleting keeps the runs

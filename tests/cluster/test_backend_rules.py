@@ -57,14 +57,17 @@ def test_gpus_are_named_for_each_target(monkeypatch):
     assert trainer.platform_config.accelerator.count == 1
 
 
-def test_the_rules_catch_what_an_argo_name_and_a_missing_limit_break(kfp_spec):
+def test_the_rules_catch_each_defect_of_the_earlier_package(kfp_spec):
   spec = json.loads(json.dumps(kfp_spec))
   tasks = spec['root']['dag']['tasks']
   tasks['latest_pushed_model'] = tasks.pop('latest-pushed-model')
   del spec['deploymentSpec']['executors']['Pusher_executor']['container'][
       'resources']
   del spec['defaultPipelineRoot']
+  tasks['CsvExampleGen']['cachingOptions'] = {'enableCache': True}
   problems = kfp_backend_rules.package_problems(spec, 'kfp')
   assert any("'latest_pushed_model-driver'" in p for p in problems)
   assert any("'Pusher': no cpuLimit" in p for p in problems)
   assert any('no defaultPipelineRoot' in p for p in problems)
+  assert any("'CsvExampleGen': cached, yet its cache key holds no trace"
+             in p for p in problems)

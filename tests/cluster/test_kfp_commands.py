@@ -99,6 +99,34 @@ def test_update_uploads_a_new_version(server, created, tmp_path):
   assert newest['pipeline_version_id'] in out
 
 
+def _two_versions(server, created, tmp_path) -> str:
+  """Uploads a second version; returns its id."""
+  changed = tmp_path / 'changed.yaml'
+  changed.write_bytes(created.read_bytes() + b'\n# new version\n')
+  out = _ok(_cli(server.url, 'update', '--package', str(changed)))
+  return out.split('(id ')[1].split(')')[0]
+
+
+def test_run_and_schedule_after_update_use_the_newest_version(
+    server, created, tmp_path):
+  newest = _two_versions(server, created, tmp_path)
+  _ok(_cli(server.url, 'run'))
+  [entry] = server.state.runs.values()
+  assert entry['run']['pipeline_version_reference'][
+      'pipeline_version_id'] == newest
+
+
+def test_schedule_on_kfp_before_2_5_says_it_is_pinned(server, created,
+                                                      tmp_path):
+  server.state.pins_recurring_runs = True
+  newest = _two_versions(server, created, tmp_path)
+  out = _ok(_cli(server.url, 'schedule', '--cron', '0 0 3 * * *'))
+  [job] = server.state.recurring_runs.values()
+  assert job['pipeline_version_reference']['pipeline_version_id'] == newest
+  assert f'pinned it to version {newest}' in out
+  assert '`schedule --delete` and schedule again' in out
+
+
 def test_update_before_create_says_what_to_do(server, kfp_env):
   line = _one_error_line(
       _cli(server.url, 'update', '--package', str(kfp_env[1])))
@@ -149,7 +177,7 @@ def test_run_without_wait_returns_once_started(server, created):
 
 
 def test_schedule_runs_one_at_a_time_on_the_cron(server, created):
-  _ok(_cli(server.url, 'schedule', '--cron', '0 0 3 * * *'))
+  out = _ok(_cli(server.url, 'schedule', '--cron', '0 0 3 * * *'))
   [job] = server.state.recurring_runs.values()
   assert job['display_name'] == settings.KFP_SCHEDULE_NAME
   assert job['trigger']['cron_schedule']['cron'] == '0 0 3 * * *'
@@ -157,8 +185,10 @@ def test_schedule_runs_one_at_a_time_on_the_cron(server, created):
   assert job['no_catchup'] is True
   assert job['mode'] == 'ENABLE'
   assert job['runtime_config']['pipeline_root'] == PIPELINE_ROOT
-  [version_id] = server.state.versions
-  assert job['pipeline_version_reference']['pipeline_version_id'] == version_id
+  # Not pinned: KFP 2.5 and later start each run from the newest version.
+  [pipeline_id] = server.state.pipelines
+  assert job['pipeline_version_reference'] == {'pipeline_id': pipeline_id}
+  assert 'Each run uses the newest version of the pipeline.' in out
 
   # A second schedule would double the retraining: refused.
   line = _one_error_line(_cli(server.url, 'schedule', '--cron', '0 0 4 * * *'))

@@ -38,6 +38,9 @@ class State:
   rejected: List[str] = dataclasses.field(default_factory=list)
   # Runs started from now on fail at this task, the rest never start.
   fail_task: Optional[str] = None
+  # KFP before 2.5 pins a recurring run that names no version to the
+  # newest one; later releases run the newest version each time.
+  pins_recurring_runs: bool = False
   # When set, requests without `Authorization: Bearer <token>` get 401.
   token: Optional[str] = None
 
@@ -158,17 +161,26 @@ class KfpApiServer:
     self.state.experiments[experiment_id] = experiment
     return experiment
 
-  def _check_job(self, job: dict) -> dict:
+  def _check_job(self, job: dict, pin: bool = True) -> dict:
     """What runs and recurring runs share: an experiment, a version and a
-    pipeline root (the YAML package has none of its own)."""
+    pipeline root (the YAML package has none of its own). A job naming a
+    pipeline but no version gets its newest version (resource_manager.go);
+    `pin` writes that version into the job."""
     if job.get('experiment_id') not in self.state.experiments:
       raise models.ApiError(404, f'experiment {job.get("experiment_id")} not found')
     reference = job.get('pipeline_version_reference') or {}
-    version = self.state.versions.get(reference.get('pipeline_version_id'))
+    newest = max((v for v in self.state.versions.values()
+                  if v['pipeline_id'] == reference.get('pipeline_id')),
+                 key=lambda v: v['created_at'], default={})
+    version = self.state.versions.get(
+        reference.get('pipeline_version_id') or
+        newest.get('pipeline_version_id'))
     if not version or version['pipeline_id'] != reference.get('pipeline_id'):
       raise models.ApiError(404, f'pipeline version {reference} not found')
     if not (job.get('runtime_config') or {}).get('pipeline_root'):
       raise models.ApiError(400, 'no pipeline root: the package does not carry one')
+    if pin:
+      reference['pipeline_version_id'] = version['pipeline_version_id']
     return version
 
   def create_run(self, body, **_):
@@ -207,7 +219,7 @@ class KfpApiServer:
 
   def create_recurring_run(self, body, **_):
     job = models.parse_body(body, 'V2beta1RecurringRun')
-    self._check_job(job)
+    self._check_job(job, pin=self.state.pins_recurring_runs)
     cron = ((job.get('trigger') or {}).get('cron_schedule') or {}).get('cron')
     if not cron or not models.cron_ok(cron):
       raise models.ApiError(400, f'invalid cron {cron!r}')
