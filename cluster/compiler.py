@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from google.protobuf import json_format
 import yaml
 
 from cluster import settings as cluster_settings
@@ -84,14 +85,9 @@ def _complete(spec: dict, tfx_pipeline, settings) -> None:
     container = executor.get('container')
     if container is not None and 'resources' not in container and (
         component.platform_config):
-      container['resources'] = json.loads(
-          _to_json(component.platform_config))
+      container['resources'] = json_format.MessageToDict(
+          component.platform_config)
   spec['defaultPipelineRoot'] = settings.pipeline_root
-
-
-def _to_json(message) -> str:
-  from google.protobuf import json_format
-  return json_format.MessageToJson(message)
 
 
 def compile_package(settings: cluster_settings.KubeflowSettings,

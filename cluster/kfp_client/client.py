@@ -16,6 +16,7 @@ import kfp_server_api
 from cluster.kfp_client import errors
 from cluster.kfp_client.connection import Connection
 from cluster.kfp_client.errors import KfpApiError
+from cluster.kfp_client import run_info
 from cluster.kfp_client.run_info import RunInfo
 from cluster.kfp_client.run_info import TaskState
 
@@ -129,13 +130,9 @@ class KfpApi:
       spec = self._client.get_pipeline_version(pipeline_id,
                                                version_id).pipeline_spec
     tasks = ((spec or {}).get('root') or {}).get('dag', {}).get('tasks', {})
-    ordered = []
-    while len(ordered) < len(tasks):
-      ready = [name for name, task in tasks.items() if name not in ordered
-               and set(task.get('dependentTasks', [])) <= set(ordered)]
-      if not ready:
-        raise KfpApiError(f'pipeline version {version_id} has a cycle')
-      ordered.extend(sorted(ready))
+    ordered = run_info.dependency_order(tasks)
+    if ordered is None:
+      raise KfpApiError(f'pipeline version {version_id} has a cycle')
     return ordered
 
   # --- experiments and runs ------------------------------------------------
@@ -237,12 +234,9 @@ class KfpApi:
 
   def schedule(self, experiment: str, name: str, cron: str, pipeline_id: str,
                pipeline_root: str) -> Tuple[str, Optional[str]]:
-    """Creates the recurring run of the pipeline's newest version: one run
-    at a time, no backfill of missed slots.
-
-    It names the pipeline and no version: KFP 2.5 and later then start each
-    run from the version newest at that time (kubeflow/pipelines#11560);
-    earlier releases pin the one newest now, and say so in their answer.
+    """Creates the recurring run: one run at a time, no backfill. It names
+    no version: KFP 2.5+ runs the newest one each time (#11560); earlier
+    releases pin the one newest now, and answer with it.
 
     Args:
       experiment: the experiment's name (created if missing).

@@ -2,7 +2,7 @@
 
 import dataclasses
 import datetime
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,3 +21,22 @@ class RunInfo:
   created_at: Optional[datetime.datetime]
   link: str
   tasks: List[TaskState] = dataclasses.field(default_factory=list)
+
+
+def dependency_order(tasks: Dict[str, dict]) -> Optional[List[str]]:
+  """A PipelineSpec DAG's task names, each after the tasks it depends on.
+
+  Args:
+    tasks: task name -> task spec (with `dependentTasks`).
+
+  Returns:
+    The names, ties in alphabetical order; None if the graph has a cycle.
+  """
+  ordered = []
+  while len(ordered) < len(tasks):
+    ready = [name for name, task in tasks.items() if name not in ordered
+             and set(task.get('dependentTasks', [])) <= set(ordered)]
+    if not ready:
+      return None
+    ordered.extend(sorted(ready))
+  return ordered
