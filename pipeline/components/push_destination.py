@@ -1,13 +1,33 @@
 """The push destination: one numbered SavedModel directory per pushed version
-(the layout TF Serving watches)."""
+(the layout TF Serving watches).
+
+A version appears whole or not at all: it is staged under a hidden name
+that TF Serving and this module ignore, then renamed (local disks), or, where
+renames are copies (GCS), copied with `saved_model.pb` last, the file a
+version is only loadable with. A folder without it, left by a crash, is
+never taken as a version.
+"""
 
 import os
+import time
 
 from tfx.dsl.io import fileio
+from tfx.utils import io_utils
 
+_SAVED_MODEL = 'saved_model.pb'
 # Written by SavedModel export (TF >= 2.9): hashes of the graph, signatures
 # and variables, so equal bytes mean the same model.
 _FINGERPRINT = 'fingerprint.pb'
+_STAGING_PREFIX = '.incomplete-'
+
+
+def _versions(push_destination: str) -> list:
+  """The complete versions' numbers, lowest first."""
+  if not fileio.exists(push_destination):
+    return []
+  numbers = [name.rstrip('/') for name in fileio.listdir(push_destination)]
+  return sorted(int(n) for n in numbers if n.isdigit() and fileio.exists(
+      os.path.join(push_destination, n, _SAVED_MODEL)))
 
 
 def latest_version_dir(push_destination: str) -> str:
@@ -17,17 +37,43 @@ def latest_version_dir(push_destination: str) -> str:
     push_destination: a local or GCS folder of numbered version folders.
 
   Returns:
-    The highest numeric version folder's path, or '' if there is none.
+    The highest complete version folder's path, or '' if there is none.
   """
-  if not fileio.exists(push_destination):
-    return ''
-  versions = [
-      name.rstrip('/') for name in fileio.listdir(push_destination)
-      if name.rstrip('/').isdigit()
-  ]
-  if not versions:
-    return ''
-  return os.path.join(push_destination, max(versions, key=int))
+  versions = _versions(push_destination)
+  return os.path.join(push_destination, str(versions[-1])) if versions else ''
+
+
+def publish(saved_model_dir: str, push_destination: str) -> str:
+  """Copies a SavedModel in as the new highest version, appearing whole.
+
+  Args:
+    saved_model_dir: the SavedModel to publish.
+    push_destination: a local or GCS folder of numbered version folders.
+
+  Returns:
+    The new version folder's path; its name is the time in seconds, or one
+    more than the highest version if that is not lower.
+
+  Staged copies a crashed push left behind are removed first: one pipeline
+  pushes to a destination at a time.
+  """
+  versions = _versions(push_destination)
+  version = str(max(int(time.time()), versions[-1] + 1 if versions else 0))
+  final = os.path.join(push_destination, version)
+  staged = os.path.join(push_destination, _STAGING_PREFIX + version)
+  for name in (fileio.listdir(push_destination)
+               if fileio.exists(push_destination) else []):
+    if name.startswith(_STAGING_PREFIX):  # left by a push that crashed
+      fileio.rmtree(os.path.join(push_destination, name.rstrip('/')))
+  io_utils.copy_dir(saved_model_dir, staged)
+  if '://' not in push_destination:
+    fileio.rename(staged, final)  # atomic on one file system
+    return final
+  io_utils.copy_dir(staged, final, deny_regex_patterns=[_SAVED_MODEL])
+  io_utils.copy_file(os.path.join(staged, _SAVED_MODEL),
+                     os.path.join(final, _SAVED_MODEL))
+  fileio.rmtree(staged)
+  return final
 
 
 def _fingerprint(saved_model_dir: str) -> bytes:

@@ -191,7 +191,9 @@ def test_regressed_model_is_not_blessed_and_nothing_is_pushed(
   assert metrics['candidate']['auc'] < metrics['baseline']['auc']
   assert re.search(r'^  candidate +AUC 0\.\d{3}', report, re.MULTILINE)
   assert re.search(r'^  baseline +AUC 0\.\d{3}', report, re.MULTILINE)
-  assert re.search(r'^  auc: ', report, re.MULTILINE)
+  assert re.search(r"^  auc of the candidate minus the baseline's: "
+                   r'-\d\.\d{4}, required at least -1e-10$', report,
+                   re.MULTILINE)
 
 
 def test_regression_is_caught_by_the_change_threshold(regressed_run, output_dir):

@@ -1,37 +1,49 @@
-"""TFX's Pusher, minus duplicate versions.
+"""TFX's Pusher to a file system, minus duplicate and partial versions.
 
 A re-run with nothing changed re-evaluates the serving model against itself
 (it is now the latest blessed model) and blesses it again; the stock Pusher
 would then copy it once more as a new version. This one pushes only a model
-that differs from the newest version already at the destination.
+that differs from the newest version already at the destination, and
+publishes it so that it appears whole (push_destination.publish).
 """
+
+import os
 
 from absl import logging
 from tfx.components.pusher import executor as pusher_executor
 from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils
 from tfx.types import standard_component_specs
+from tfx.utils import io_utils
 from tfx.utils import proto_utils
 
 from pipeline.components import push_destination
 
 
 class Executor(pusher_executor.Executor):
-  """Pushes like TFX's Pusher, unless the model already serves."""
+  """Pushes a blessed model unless it already serves."""
 
   def Do(self, input_dict, output_dict, exec_properties) -> None:
+    model_push = artifact_utils.get_single_instance(
+        output_dict[standard_component_specs.PUSHED_MODEL_KEY])
+    if not self.CheckBlessing(input_dict):
+      self._MarkNotPushed(model_push)
+      return
     destination = pusher_pb2.PushDestination()
     proto_utils.json_to_proto(
         exec_properties[standard_component_specs.PUSH_DESTINATION_KEY],
         destination)
-    serving = push_destination.latest_version_dir(
-        destination.filesystem.base_directory)
-    if serving and push_destination.same_model(
-        self.GetModelPath(input_dict), serving):
+    base = destination.filesystem.base_directory
+    model_path = self.GetModelPath(input_dict)
+    serving = push_destination.latest_version_dir(base)
+    if serving and push_destination.same_model(model_path, serving):
       logging.info('This model already serves as %s; not pushed again.',
                    serving)
-      self._MarkNotPushed(
-          artifact_utils.get_single_instance(
-              output_dict[standard_component_specs.PUSHED_MODEL_KEY]))
+      self._MarkNotPushed(model_push)
       return
-    super().Do(input_dict, output_dict, exec_properties)
+    version_dir = push_destination.publish(model_path, base)
+    logging.info('Model pushed to %s.', version_dir)
+    # Archived with the artifact, as TFX's Pusher does.
+    io_utils.copy_dir(model_path, model_push.uri)
+    self._MarkPushed(model_push, pushed_destination=version_dir,
+                     pushed_version=os.path.basename(version_dir))
