@@ -15,6 +15,7 @@ from tfx.utils import io_utils
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from models import features
+from cluster import settings as cluster_settings
 from local import paths
 from pipeline import configs
 from pipeline.pipeline import LATEST_PUSHED_ID
@@ -132,6 +133,19 @@ def build_image_tree(dest: Path) -> Path:
         shutil.copytree(configs.PROJECT_ROOT / source, dest / target,
                         ignore=shutil.ignore_patterns('__pycache__'))
   return dest
+
+
+def container_env(image_tree: Path) -> dict:
+  """A task container's whole environment: the Dockerfile's ENV, its project
+  folder at image_tree, and `python` on PATH (this venv plays the image's)."""
+  env = {'PATH': f'{VENV_BIN}:/usr/bin:/bin'}
+  for keyword, args in dockerfile_instructions():
+    if keyword == 'ENV':
+      for pair in args.split():
+        name, _, value = pair.partition('=')
+        env[name] = value.replace(
+            cluster_settings.DEFAULT_CONTAINER_PROJECT_DIR, str(image_tree))
+  return env
 
 
 def compile_kubeflow(target: str, storage: Path, data: Path, out: Path,

@@ -5,10 +5,14 @@ import dataclasses
 import json
 from pathlib import Path
 
+import pytest
+import yaml
+
 import helpers
 from cluster import compiler
 from cluster import settings
 from fakes import kfp_backend_rules
+from fakes import kfp_launcher
 
 
 def test_kfp_package_breaks_no_rule_of_the_backend(kfp_spec):
@@ -71,3 +75,17 @@ def test_the_rules_catch_each_defect_of_the_earlier_package(kfp_spec):
   assert any('no defaultPipelineRoot' in p for p in problems)
   assert any("'CsvExampleGen': cached, yet its cache key holds no trace"
              in p for p in problems)
+
+
+def test_the_launcher_refuses_a_parameter_of_the_wrong_type(kfp_spec,
+                                                           tmp_path):
+  spec = json.loads(json.dumps(kfp_spec))
+  trainer = spec['root']['dag']['tasks']['Trainer']['inputs']['parameters']
+  trainer['train_args']['runtimeValue']['constant'] = 300  # a STRING input
+  package = tmp_path / 'package.yaml'
+  package.write_text(yaml.safe_dump(spec))
+  with pytest.raises(kfp_launcher.UnsupportedTask,
+                     match='Trainer.train_args: 300 is not a STRING'):
+    kfp_launcher.run_package(package, tmp_path / 'root', {}, tmp_path,
+                             workdir=tmp_path)
+  assert not (tmp_path / 'root').exists()  # refused before any task ran

@@ -112,15 +112,12 @@ def test_kfp_containers_run_end_to_end_to_a_pushed_model(
     kfp_env, held_out_rows):
   root, package = kfp_env
   image = root / 'image'
-  container_env = helpers.venv_env(  # `python` is the image's
-      PYTHONPATH=str(image),  # as the Dockerfile sets it
-      TF_USE_LEGACY_KERAS='1')
   logs = root / 'logs'
   logs.mkdir()
 
   produced = kfp_launcher.run_package(
       package, root / 'storage' / 'pipelines' / configs.PIPELINE_NAME,
-      container_env, logs, workdir=image)
+      helpers.container_env(image), logs, workdir=image)
 
   assert produced['Evaluator']['blessing']['metadata']['blessed'] == 1
   pushed = produced['Pusher']['pushed_model']['metadata']

@@ -58,14 +58,39 @@ def executor_container(spec: dict, task_name: str) -> dict:
   return executor['container']
 
 
-def _parameter_values(task_name: str, task: dict) -> dict:
+# The JSON types each declared parameter type takes. Constants travel as
+# protobuf Values, whose numbers are doubles: an integer is any integral
+# number (the compiler writes 6 as 6.0); bool is no number.
+_PARAMETER_TYPES = {'STRING': (str,), 'NUMBER_INTEGER': (int, float),
+                    'NUMBER_DOUBLE': (int, float), 'BOOLEAN': (bool,),
+                    'LIST': (list,), 'STRUCT': (dict,)}
+
+
+def _type_ok(value, wanted: str) -> bool:
+  if wanted not in _PARAMETER_TYPES or (
+      isinstance(value, bool) != (wanted == 'BOOLEAN')):
+    return False
+  if wanted == 'NUMBER_INTEGER' and isinstance(value, float):
+    return value.is_integer()
+  return isinstance(value, _PARAMETER_TYPES[wanted])
+
+
+def _parameter_values(task_name: str, task: dict, component: dict) -> dict:
+  """The task's constants, each checked against the component's declared
+  parameter type."""
+  declared = component.get('inputDefinitions', {}).get('parameters', {})
   values = {}
   for name, parameter in task.get('inputs', {}).get('parameters', {}).items():
     runtime_value = parameter.get('runtimeValue', {})
     if 'constant' not in runtime_value:
       raise UnsupportedTask(f'{task_name}.{name}: only runtimeValue.constant '
                             f'is implemented, got {parameter}')
-    values[name] = runtime_value['constant']
+    value = runtime_value['constant']
+    wanted = declared.get(name, {}).get('parameterType')
+    if not _type_ok(value, wanted):
+      raise UnsupportedTask(f'{task_name}.{name}: {value!r} is not a '
+                            f'{wanted}')
+    values[name] = value
   return values
 
 
@@ -77,21 +102,27 @@ def _artifact_type(definition: dict) -> dict:
 
 
 def run_package(package: Path, pipeline_root: Path, env: Dict[str, str],
-                log_dir: Path, workdir: Path) -> Dict[str, dict]:
-  """Runs every task in workdir (the image's WORKDIR); returns task -> output
-  key -> artifact (with the metadata its executor wrote). Raises
+                log_dir: Path, workdir: Path,
+                run_id: str = 'run-1') -> Dict[str, dict]:
+  """Runs every task in workdir (the image's WORKDIR) with only `env`, its
+  outputs under pipeline_root / run_id; returns task -> output key ->
+  artifact (with the metadata its executor wrote). Raises
   CalledProcessError on a failed task."""
   spec = load_pipeline_spec(package)
   problems = kfp_backend_rules.package_problems(spec)
   if problems:
     raise UnsupportedTask('; '.join(problems))
   tasks = spec['root']['dag']['tasks']
+  parameters = {
+      name: _parameter_values(
+          name, task, spec['components'][task['componentRef']['name']])
+      for name, task in tasks.items()}
   produced: Dict[str, dict] = {}
   for task_name in task_order(spec):
     task = tasks[task_name]
     container = executor_container(spec, task_name)
     component = spec['components'][task['componentRef']['name']]
-    task_dir = pipeline_root / task_name
+    task_dir = pipeline_root / run_id / task_name
     task_dir.mkdir(parents=True, exist_ok=True)
 
     inputs = {}
@@ -108,7 +139,7 @@ def run_package(package: Path, pipeline_root: Path, env: Dict[str, str],
                                           {}).get('artifacts', {}).items():
       outputs[name] = {
           'artifacts': [{
-              'name': f'{task_name}-{name}',
+              'name': name,
               'type': _artifact_type(definition),
               'uri': str(task_dir / name),
               'metadata': {},
@@ -117,7 +148,7 @@ def run_package(package: Path, pipeline_root: Path, env: Dict[str, str],
     output_file = task_dir / 'executor_output.json'
     executor_input = {
         'inputs': {
-            'parameterValues': _parameter_values(task_name, task),
+            'parameterValues': parameters[task_name],
             'artifacts': inputs,
         },
         'outputs': {
@@ -142,5 +173,6 @@ def run_package(package: Path, pipeline_root: Path, env: Dict[str, str],
       [artifact] = declared['artifacts']
       updates = written.get(name, {}).get('artifacts', [{}])[0]
       artifact['metadata'].update(updates.get('metadata', {}))
+      artifact['uri'] = updates.get('uri') or artifact['uri']
       produced[task_name][name] = artifact
   return produced
