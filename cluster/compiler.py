@@ -8,6 +8,11 @@ import yaml
 
 from cluster import settings as cluster_settings
 
+FINGERPRINT_TASK = 'data-fingerprint'
+# ExampleGen's parameter holding the fingerprint: the exec property TFX's
+# ExampleGen driver would set; the executor does not read it.
+FINGERPRINT_PARAMETER = 'input_fingerprint'
+
 
 def build_pipeline(settings: cluster_settings.KubeflowSettings):
   """The one DAG of pipeline/pipeline.py, with cluster paths and resources.
@@ -68,10 +73,11 @@ def _complete(spec: dict, tfx_pipeline, settings) -> None:
   (without one a run falls back to the kfp-launcher ConfigMap's minio://
   root, which TFX cannot write).
 
-  ExampleGen is never served from KFP's cache: its key holds no trace of
-  the input data (TFX fingerprints it in a preCacheCheck hook, which the
-  open-source backend never runs), so a cached ExampleGen would hand every
-  later run the first run's examples.
+  KFP's cache key of ExampleGen holds no trace of the input data (TFX
+  fingerprints it in a preCacheCheck hook, which the open-source backend
+  never runs), so a cached ExampleGen would hand every later run the first
+  run's examples. A CSV ExampleGen on KFP gets the fingerprint from an
+  uncached task instead (_fingerprint_input); any other is never cached.
   """
   from tfx.components.example_gen.component import FileBasedExampleGen
   from tfx.components.example_gen.component import QueryBasedExampleGen
@@ -79,7 +85,10 @@ def _complete(spec: dict, tfx_pipeline, settings) -> None:
   executors = spec['deploymentSpec']['executors']
   tasks = spec['root']['dag']['tasks']
   for component in tfx_pipeline.components:
-    if isinstance(component, (FileBasedExampleGen, QueryBasedExampleGen)):
+    if isinstance(component, FileBasedExampleGen) and (
+        settings.target == 'kfp'):
+      _fingerprint_input(spec, component.id)
+    elif isinstance(component, (FileBasedExampleGen, QueryBasedExampleGen)):
       tasks[component.id]['cachingOptions'] = {'enableCache': False}
     executor = executors.get(f'{component.id}_executor', {})
     container = executor.get('container')
@@ -88,6 +97,54 @@ def _complete(spec: dict, tfx_pipeline, settings) -> None:
       container['resources'] = json_format.MessageToDict(
           component.platform_config)
   spec['defaultPipelineRoot'] = settings.pipeline_root
+
+
+def _fingerprint_input(spec: dict, example_gen_id: str) -> None:
+  """Adds the uncached data-fingerprint task and makes its output a
+  parameter of ExampleGen, so ExampleGen's cache key changes with the data
+  (pipeline/components/data_fingerprint.py)."""
+  from pipeline.components import data_fingerprint
+
+  tasks = spec['root']['dag']['tasks']
+  task = tasks[example_gen_id]
+  component = spec['components'][task['componentRef']['name']]
+  container = spec['deploymentSpec']['executors'][component['executorLabel']][
+      'container']
+  parameters = task['inputs']['parameters']
+  [split] = json.loads(
+      parameters['input_config']['runtimeValue']['constant'])['splits']
+  spec['components'][FINGERPRINT_TASK] = {
+      'executorLabel': f'{FINGERPRINT_TASK}_executor',
+      'outputDefinitions': {'parameters': {
+          data_fingerprint.OUTPUT_KEY: {'parameterType': 'STRING'}}}}
+  spec['deploymentSpec']['executors'][f'{FINGERPRINT_TASK}_executor'] = {
+      'container': {
+          'image': container['image'],
+          'command': ['python', '-m', data_fingerprint.__name__],
+          'args': ['{{$}}', parameters['input_base']['runtimeValue'][
+              'constant'], split['pattern']],
+          'resources': {
+              'cpuLimit': cluster_settings.DEFAULT_RESOURCES.cpu,
+              'memoryLimit': cluster_settings.DEFAULT_RESOURCES.memory_gb}}}
+  tasks[FINGERPRINT_TASK] = {
+      'componentRef': {'name': FINGERPRINT_TASK},
+      'taskInfo': {'name': FINGERPRINT_TASK},
+      'cachingOptions': {'enableCache': False}}
+  component['inputDefinitions']['parameters'][FINGERPRINT_PARAMETER] = {
+      'parameterType': 'STRING'}
+  parameters[FINGERPRINT_PARAMETER] = {'taskOutputParameter': {
+      'producerTask': FINGERPRINT_TASK,
+      'outputParameterKey': data_fingerprint.OUTPUT_KEY}}
+  task['dependentTasks'] = sorted(
+      set(task.get('dependentTasks', [])) | {FINGERPRINT_TASK})
+  # TFX's entrypoint reads the parameters' types from this argument.
+  inputs_spec = json.dumps(component['inputDefinitions'], indent=2,
+                           sort_keys=True)
+  for args in (container['args'],
+               container.get('lifecycle', {}).get('preCacheCheck', {}).get(
+                   'args', [])):
+    if '--json_serialized_inputs_spec_args' in args:
+      args[args.index('--json_serialized_inputs_spec_args') + 1] = inputs_spec
 
 
 def compile_package(settings: cluster_settings.KubeflowSettings,

@@ -15,6 +15,7 @@ from tfx.utils import io_utils
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from models import features
+from cluster import compiler
 from cluster import settings as cluster_settings
 from local import paths
 from pipeline import configs
@@ -27,8 +28,10 @@ ALL_NODES = {
     'CsvExampleGen', 'ImportSchemaGen', 'StatisticsGen', 'ExampleValidator',
     'Transform', 'Trainer', RESOLVER_ID, 'Evaluator', 'Pusher'
 }
-# The tasks of the KFP package: a container step replaces the resolver.
-KFP_TASKS = ALL_NODES - {RESOLVER_ID} | {LATEST_PUSHED_ID}
+# The tasks of the Vertex AI package: a container step replaces the
+# resolver; the KFP package adds the step that fingerprints the input.
+VERTEX_TASKS = ALL_NODES - {RESOLVER_ID} | {LATEST_PUSHED_ID}
+KFP_TASKS = VERTEX_TASKS | {compiler.FINGERPRINT_TASK}
 
 
 def read_rows(path: Path = BUNDLED_CSV) -> list:

@@ -68,7 +68,8 @@ def test_the_rules_catch_each_defect_of_the_earlier_package(kfp_spec):
   del spec['deploymentSpec']['executors']['Pusher_executor']['container'][
       'resources']
   del spec['defaultPipelineRoot']
-  tasks['CsvExampleGen']['cachingOptions'] = {'enableCache': True}
+  del tasks['CsvExampleGen']['inputs']['parameters'][
+      compiler.FINGERPRINT_PARAMETER]
   problems = kfp_backend_rules.package_problems(spec, 'kfp')
   assert any("'latest_pushed_model-driver'" in p for p in problems)
   assert any("'Pusher': no cpuLimit" in p for p in problems)

@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 
 import helpers
+from cluster import compiler
 from cluster import settings
 from fakes import kfp_launcher
 from pipeline import configs
@@ -44,22 +45,17 @@ def test_every_task_runs_the_configured_image(kfp_spec):
   assert {e['container']['image'] for e in executors} == {helpers.TEST_IMAGE}
 
 
-def test_no_executor_open_source_kfp_cannot_run(kfp_spec):
-  for name, executor in kfp_spec['deploymentSpec']['executors'].items():
-    assert set(executor) == {'container'}, name
-  for task in kfp_spec['root']['dag']['tasks'].values():
-    for parameter in task.get('inputs', {}).get('parameters', {}).values():
-      assert set(parameter['runtimeValue']) == {'constant'}
-
-
 def test_task_graph_matches_the_tfx_dag(kfp_spec):
   tasks = kfp_spec['root']['dag']['tasks']
   edges = {name: set(t.get('dependentTasks', [])) for name, t in tasks.items()}
   baseline = pipeline_lib.LATEST_PUSHED_ID
+  fingerprint = compiler.FINGERPRINT_TASK
   assert edges == {
       **TFX_EDGES,
       'Evaluator': TFX_EDGES['Evaluator'] | {baseline},
       baseline: {'Trainer'},
+      'CsvExampleGen': {fingerprint},
+      fingerprint: set(),
   }
 
 
@@ -75,10 +71,14 @@ def test_parameters_resources_and_caching_are_as_configured(kfp_spec, kfp_env):
   storage = kfp_env[0] / 'storage'
   assert baseline['push_destination']['runtimeValue']['constant'] == (
       f'{storage}/serving_model/{configs.PIPELINE_NAME}')
-  # Everything is cached but ExampleGen, whose key cannot see the data.
+  # Everything is cached but the data fingerprint, which ExampleGen's key
+  # holds.
   assert {name for name, t in tasks.items()
           if t['cachingOptions'].get('enableCache')} == set(tasks) - {
-              'CsvExampleGen'}
+              compiler.FINGERPRINT_TASK}
+  assert tasks['CsvExampleGen']['inputs']['parameters'][
+      compiler.FINGERPRINT_PARAMETER]['taskOutputParameter'][
+          'producerTask'] == compiler.FINGERPRINT_TASK
 
   executors = kfp_spec['deploymentSpec']['executors']
   trainer_resources = executors['Trainer_executor']['container']['resources']
@@ -92,7 +92,7 @@ def test_vertex_package_carries_the_root_and_the_same_tasks(tmp_path):
                                     tmp_path / 'data', tmp_path / 'package')
   assert result.returncode == 0, result.stderr[-3000:]
   job = json.loads(Path(result.stdout.splitlines()[-1]).read_text())
-  assert set(job['pipelineSpec']['root']['dag']['tasks']) == helpers.KFP_TASKS
+  assert set(job['pipelineSpec']['root']['dag']['tasks']) == helpers.VERTEX_TASKS
   executors = job['pipelineSpec']['deploymentSpec']['executors']
   assert all(set(e) == {'container'} for e in executors.values())
   assert job['runtimeConfig']['gcsOutputDirectory'] == (
@@ -117,7 +117,7 @@ def test_kfp_containers_run_end_to_end_to_a_pushed_model(
 
   produced = kfp_launcher.run_package(
       package, root / 'storage' / 'pipelines' / configs.PIPELINE_NAME,
-      helpers.container_env(image), logs, workdir=image)
+      helpers.container_env(image), logs, workdir=image).outputs
 
   assert produced['Evaluator']['blessing']['metadata']['blessed'] == 1
   pushed = produced['Pusher']['pushed_model']['metadata']

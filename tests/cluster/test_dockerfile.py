@@ -61,17 +61,20 @@ def test_project_lands_where_the_compiled_package_looks_for_it():
 
 
 def _modules_the_tasks_name(spec: dict) -> set:
-  """Every module of this project a task imports by name: executor classes,
+  """Every module a task imports by name: entry points, executor classes,
   the model code, the Evaluator's metrics."""
   named = set()
   for executor in spec['deploymentSpec']['executors'].values():
-    args = executor['container']['args']
-    class_path = args[args.index('--executor_class_path') + 1]
-    named.add(class_path.rsplit('.', 1)[0])
+    command, args = executor['container']['command'], executor['container'][
+        'args']
+    named.add(command[command.index('-m') + 1])
+    if '--executor_class_path' in args:
+      class_path = args[args.index('--executor_class_path') + 1]
+      named.add(class_path.rsplit('.', 1)[0])
   tasks = spec['root']['dag']['tasks']
   for task in tasks.values():
     for parameter in task.get('inputs', {}).get('parameters', {}).values():
-      value = parameter['runtimeValue']['constant']
+      value = parameter.get('runtimeValue', {}).get('constant')
       if isinstance(value, str) and value.startswith('models.'):
         named.add(value.rsplit('.', 1)[0])
   eval_config = json.loads(
@@ -87,7 +90,8 @@ def test_image_holds_exactly_the_packages_the_tasks_import(kfp_env):
   image = root / 'image'
   named = _modules_the_tasks_name(kfp_launcher.load_pipeline_spec(package))
   assert {'models.trainer', 'models.preprocessing',
-          'pipeline.metrics.histogram_metrics'} <= named
+          'pipeline.metrics.histogram_metrics',
+          'pipeline.components.data_fingerprint'} <= named
   # Imported as a task imports them: from the image's folder only.
   script = (f'import json, sys\nfor m in {sorted(named)!r}: __import__(m)\n'
             'print(json.dumps(sorted({n.split(".")[0] for n, m in '

@@ -86,6 +86,17 @@ def _reads_outside_data(executor: dict) -> bool:
       'example_gen' in str(arg) for arg in container.get('args', []))
 
 
+def _keyed_by_an_uncached_task(spec: dict, task: dict) -> bool:
+  """Whether a parameter of the task comes from a task that always runs, so
+  its cache key can change from run to run."""
+  tasks = spec['root']['dag']['tasks']
+  return any(
+      not tasks[value['taskOutputParameter']['producerTask']].get(
+          'cachingOptions', {}).get('enableCache')
+      for value in task.get('inputs', {}).get('parameters', {}).values()
+      if 'taskOutputParameter' in value)
+
+
 def package_problems(spec: dict, target: str = 'kfp') -> List[str]:
   """Every rule of the backend the PipelineSpec breaks.
 
@@ -109,14 +120,14 @@ def package_problems(spec: dict, target: str = 'kfp') -> List[str]:
     executor = _executor(spec, task)
     problems += _executor_problems(name, executor, target)
     if _reads_outside_data(executor) and task.get('cachingOptions', {}).get(
-        'enableCache'):
+        'enableCache') and not _keyed_by_an_uncached_task(spec, task):
       problems.append(f'task {name!r}: cached, yet its cache key holds no '
                       'trace of the data it reads: later runs get the first '
                       "run's examples")
     for parameter, value in task.get('inputs', {}).get('parameters',
                                                          {}).items():
-      if target == 'kfp' and set(value.get('runtimeValue', {})) != {
-          'constant'}:
+      if target == 'kfp' and 'taskOutputParameter' not in value and set(
+          value.get('runtimeValue', {})) != {'constant'}:
         problems.append(f'task {name!r}: parameter {parameter} is not a 2.1 '
                         'constant')
   return problems

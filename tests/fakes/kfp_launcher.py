@@ -1,21 +1,27 @@
 """Runs a compiled KFP package's tasks on this machine the way the open-source
-KFP 2 launcher starts their containers.
+KFP 2 driver and launcher start their containers.
 
 For each task, in dependency order: the container's command and args, with
 `{{$}}` replaced by the ExecutorInput JSON (parameter values from the task's
-constants, input artifacts from upstream outputs, output artifact URIs under a
-local pipeline root, the executor output file). Output artifacts' metadata
-written by the executor is passed downstream, as the launcher does via ML
-Metadata. Lifecycle hooks (`preCacheCheck`) are not run: the open-source
-backend does not implement them. A package that breaks one of the backend's
-rules (kfp_backend_rules.py) is refused before any task runs, as CreateRun
+constants, each checked against its declared type, and from upstream output
+parameters; input artifacts from upstream outputs; output artifact URIs
+under a local pipeline root and run id; the executor output file). Output
+artifacts' metadata and URIs written by the executor are passed downstream,
+as the launcher does via ML Metadata. A task whose caching is on and whose
+cache key (computed as the backend computes it) is in the Cache is not run:
+it takes the outputs of the run that made them. Lifecycle hooks
+(`preCacheCheck`) are not run: the open-source backend does not implement
+them. A package that breaks one of the backend's rules
+(kfp_backend_rules.py) is refused before any task runs, as CreateRun
 refuses it.
 """
 
+import dataclasses
+import itertools
 import json
 from pathlib import Path
 import subprocess
-from typing import Dict, List
+from typing import Dict, Iterator, List, Optional
 
 import yaml
 
@@ -76,11 +82,13 @@ def _type_ok(value, wanted: str) -> bool:
 
 
 def _parameter_values(task_name: str, task: dict, component: dict) -> dict:
-  """The task's constants, each checked against the component's declared
-  parameter type."""
+  """The task's constant parameters, each checked against the component's
+  declared type."""
   declared = component.get('inputDefinitions', {}).get('parameters', {})
   values = {}
   for name, parameter in task.get('inputs', {}).get('parameters', {}).items():
+    if 'taskOutputParameter' in parameter:
+      continue  # known when the producer has run
     runtime_value = parameter.get('runtimeValue', {})
     if 'constant' not in runtime_value:
       raise UnsupportedTask(f'{task_name}.{name}: only runtimeValue.constant '
@@ -101,78 +109,115 @@ def _artifact_type(definition: dict) -> dict:
   return {'instanceSchema': artifact_type['instanceSchema']}
 
 
+@dataclasses.dataclass
+class Cache:
+  """KFP's execution cache, kept across runs: cache key -> task outputs."""
+  entries: Dict[str, dict] = dataclasses.field(default_factory=dict)
+  artifact_ids: Iterator[int] = dataclasses.field(
+      default_factory=lambda: itertools.count(1))  # ML Metadata's ids
+
+
+@dataclasses.dataclass
+class Run:
+  """What a run produced and which tasks' containers ran."""
+  outputs: Dict[str, dict]  # task -> output key -> artifact
+  parameters: Dict[str, dict]  # task -> output parameter -> value
+  executed: List[str]  # the rest were served from the cache
+
+
+def _cache_key(inputs: dict, outputs: dict, component: dict,
+               container: dict) -> str:
+  """As backend/src/v2/cacheutils/cache.go builds it: input parameter
+  values, input artifact ids, output artifacts without their URIs, output
+  parameter types, image, command and args."""
+  return json.dumps([
+      inputs['parameterValues'],
+      {k: [a['_id'] for a in v['artifacts']] for k, v in
+       inputs['artifacts'].items()},
+      {k: {f: a[f] for f in ('name', 'type', 'metadata')} for k, v in
+       outputs.items() for a in v['artifacts']},
+      component.get('outputDefinitions', {}).get('parameters', {}),
+      container['image'], container.get('command', []),
+      container.get('args', [])], sort_keys=True)
+
+
+def _execute(container: dict, inputs: dict, outputs: dict, task_dir: Path,
+             env: Dict[str, str], workdir: Path, log: Path) -> dict:
+  """Runs the container; returns its executor output (artifact updates and
+  output parameters)."""
+  output_file = task_dir / 'executor_output.json'
+  strip = lambda arts: {k: {'artifacts': [  # ids are the launcher's
+      {f: x for f, x in a.items() if f != '_id'} for a in v['artifacts']]}
+                        for k, v in arts.items()}
+  executor_input = json.dumps({
+      'inputs': {'parameterValues': inputs['parameterValues'],
+                 'artifacts': strip(inputs['artifacts'])},
+      'outputs': {'artifacts': strip(outputs), 'outputFile': str(output_file)}})
+  argv = [executor_input if a == EXECUTOR_INPUT_PLACEHOLDER else a
+          for a in [*container.get('command', []), *container.get('args', [])]]
+  with open(log, 'w') as f:
+    subprocess.run(argv, env=env, cwd=workdir, stdout=f,
+                   stderr=subprocess.STDOUT, check=True, timeout=1800)
+  return json.loads(output_file.read_text()) if output_file.exists() else {}
+
+
 def run_package(package: Path, pipeline_root: Path, env: Dict[str, str],
-                log_dir: Path, workdir: Path,
-                run_id: str = 'run-1') -> Dict[str, dict]:
+                log_dir: Path, workdir: Path, run_id: str = 'run-1',
+                cache: Optional[Cache] = None) -> Run:
   """Runs every task in workdir (the image's WORKDIR) with only `env`, its
-  outputs under pipeline_root / run_id; returns task -> output key ->
-  artifact (with the metadata its executor wrote). Raises
+  outputs under pipeline_root / run_id; a task whose caching is on and
+  whose key is in `cache` is not run but takes the cached outputs. Raises
   CalledProcessError on a failed task."""
   spec = load_pipeline_spec(package)
   problems = kfp_backend_rules.package_problems(spec)
   if problems:
     raise UnsupportedTask('; '.join(problems))
+  cache = cache or Cache()
   tasks = spec['root']['dag']['tasks']
-  parameters = {
-      name: _parameter_values(
-          name, task, spec['components'][task['componentRef']['name']])
-      for name, task in tasks.items()}
-  produced: Dict[str, dict] = {}
+  constants = {name: _parameter_values(
+      name, task, spec['components'][task['componentRef']['name']])
+               for name, task in tasks.items()}
+  run = Run({}, {}, [])
   for task_name in task_order(spec):
     task = tasks[task_name]
     container = executor_container(spec, task_name)
     component = spec['components'][task['componentRef']['name']]
     task_dir = pipeline_root / run_id / task_name
     task_dir.mkdir(parents=True, exist_ok=True)
-
-    inputs = {}
-    for name, artifact_input in task.get('inputs', {}).get('artifacts',
-                                                           {}).items():
-      source = artifact_input['taskOutputArtifact']
-      inputs[name] = {
-          'artifacts': [
-              produced[source['producerTask']][source['outputArtifactKey']]
-          ]
-      }
-    outputs = {}
-    for name, definition in component.get('outputDefinitions',
-                                          {}).get('artifacts', {}).items():
-      outputs[name] = {
-          'artifacts': [{
-              'name': name,
-              'type': _artifact_type(definition),
-              'uri': str(task_dir / name),
-              'metadata': {},
-          }]
-      }
-    output_file = task_dir / 'executor_output.json'
-    executor_input = {
-        'inputs': {
-            'parameterValues': parameters[task_name],
-            'artifacts': inputs,
-        },
-        'outputs': {
-            'artifacts': outputs,
-            'outputFile': str(output_file),
-        },
-    }
-    argv = [*container.get('command', []), *container.get('args', [])]
-    argv = [
-        json.dumps(executor_input) if a == EXECUTOR_INPUT_PLACEHOLDER else a
-        for a in argv
-    ]
-    with open(log_dir / f'{task_name}.log', 'w') as log:
-      subprocess.run(argv, env=env, cwd=workdir, stdout=log,
-                     stderr=subprocess.STDOUT, check=True, timeout=1800)
-
-    written = {}
-    if output_file.exists():
-      written = json.loads(output_file.read_text()).get('artifacts', {})
-    produced[task_name] = {}
-    for name, declared in outputs.items():
-      [artifact] = declared['artifacts']
-      updates = written.get(name, {}).get('artifacts', [{}])[0]
-      artifact['metadata'].update(updates.get('metadata', {}))
-      artifact['uri'] = updates.get('uri') or artifact['uri']
-      produced[task_name][name] = artifact
-  return produced
+    task_inputs = task.get('inputs', {})
+    inputs = {'parameterValues': dict(constants[task_name], **{
+        name: run.parameters[value['taskOutputParameter']['producerTask']][
+            value['taskOutputParameter']['outputParameterKey']]
+        for name, value in task_inputs.get('parameters', {}).items()
+        if 'taskOutputParameter' in value}), 'artifacts': {
+            name: {'artifacts': [run.outputs[value['taskOutputArtifact'][
+                'producerTask']][value['taskOutputArtifact'][
+                    'outputArtifactKey']]]}
+            for name, value in task_inputs.get('artifacts', {}).items()}}
+    outputs = {name: {'artifacts': [{
+        'name': name, 'type': _artifact_type(definition),
+        'uri': str(task_dir / name), 'metadata': {}}]}
+               for name, definition in component.get(
+                   'outputDefinitions', {}).get('artifacts', {}).items()}
+    key = _cache_key(inputs, outputs, component, container)
+    cached = task.get('cachingOptions', {}).get('enableCache') and (
+        cache.entries.get(key))
+    if not cached:
+      written = _execute(container, inputs, outputs, task_dir, env, workdir,
+                         log_dir / f'{task_name}.log')
+      cached = {'artifacts': {}, 'parameters': written.get(
+          'parameterValues', {})}
+      for name, declared in outputs.items():
+        [artifact] = declared['artifacts']
+        update = written.get('artifacts', {}).get(name, {}).get(
+            'artifacts', [{}])[0]
+        artifact['metadata'].update(update.get('metadata', {}))
+        artifact['uri'] = update.get('uri') or artifact['uri']
+        artifact['_id'] = next(cache.artifact_ids)
+        cached['artifacts'][name] = artifact
+      run.executed.append(task_name)
+      if task.get('cachingOptions', {}).get('enableCache'):
+        cache.entries[key] = cached
+    run.outputs[task_name] = cached['artifacts']
+    run.parameters[task_name] = cached['parameters']
+  return run

@@ -1,0 +1,60 @@
+"""Scheduled retraining through the model of the open-source KFP backend:
+its cache kept across runs, no lifecycle hooks (tests/fakes/kfp_launcher.py)."""
+
+from pathlib import Path
+import random
+
+import pytest
+
+import helpers
+from cluster import compiler
+from fakes import kfp_launcher
+from pipeline import pipeline as pipeline_lib
+
+
+@pytest.mark.e2e
+def test_the_same_data_is_served_from_the_cache_new_data_retrains(
+    tmp_path, bundled_rows):
+  data = tmp_path / 'data'
+  helpers.write_csv(data / 'data.csv', bundled_rows)
+  image = helpers.build_image_tree(tmp_path / 'image')
+  storage = tmp_path / 'storage'
+  compiled = helpers.compile_kubeflow('kfp', storage, data,
+                                      tmp_path / 'package', image_tree=image)
+  assert compiled.returncode == 0, compiled.stderr[-3000:]
+  package = Path(compiled.stdout.splitlines()[-1])
+  serving = storage / 'serving_model' / 'taxi-tips'
+  cache = kfp_launcher.Cache()
+
+  def run(run_id: str) -> kfp_launcher.Run:
+    logs = tmp_path / 'logs' / run_id
+    logs.mkdir(parents=True)
+    return kfp_launcher.run_package(
+        package, storage / 'pipelines' / 'taxi-tips',
+        helpers.container_env(image), logs, workdir=image, run_id=run_id,
+        cache=cache)
+
+  first = run('run-1')
+  every_task = helpers.KFP_TASKS
+  assert set(first.executed) == every_task
+  [version] = [p.name for p in serving.iterdir()]
+
+  # The schedule fires again, nothing new arrived: only the fingerprint runs.
+  second = run('run-2')
+  assert second.executed == [compiler.FINGERPRINT_TASK]
+  assert [p.name for p in serving.iterdir()] == [version]
+
+  # New data whose labels no longer follow the features: ExampleGen and all
+  # after it run, against the pushed model, and the worse model stays out.
+  rows = [dict(row) for row in bundled_rows]
+  tips = [row['tips'] for row in rows]
+  random.Random(0).shuffle(tips)
+  for row, tip in zip(rows, tips):
+    row['tips'] = tip
+  helpers.write_csv(data / 'data.csv', rows)
+  third = run('run-3')
+  assert set(third.executed) == every_task - {'ImportSchemaGen'}
+  baseline = third.outputs[pipeline_lib.LATEST_PUSHED_ID]['baseline']
+  assert baseline['metadata']['source'] == str(serving / version)
+  assert third.outputs['Evaluator']['blessing']['metadata']['blessed'] == 0
+  assert [p.name for p in serving.iterdir()] == [version]
