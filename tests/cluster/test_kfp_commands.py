@@ -248,16 +248,43 @@ def test_missing_endpoint_names_the_flag_and_variable():
   assert '--endpoint' in line and connection.ENDPOINT_ENV in line
 
 
-def test_the_server_rejects_bodies_the_models_do_not_allow(server):
-  """The check every test above relies on does reject a wrong body."""
+def _request(server, method, path, body=None):
   request = urllib.request.Request(
-      f'{server.url}/apis/v2beta1/experiments', method='POST',
-      data=json.dumps({'display_name': 'x', 'owner': 'me'}).encode(),
+      f'{server.url}/apis/v2beta1{path}', method=method,
+      data=json.dumps(body).encode() if body is not None else None,
       headers={'Content-Type': 'application/json'})
+  return urllib.request.urlopen(request)
+
+
+@pytest.mark.parametrize('method, path, body, reason', [
+    ('POST', '/experiments', {'display_name': 'x', 'owner': 'me'},
+     "unknown field 'owner'"),
+    ('POST', '/experiments', {'display_name': 5}, 'expected str, got 5'),
+    ('POST', '/experiments?owner=me', {'display_name': 'x'},
+     "unknown query parameter 'owner'"),
+    ('GET', '/experiments?page_size=ten', None,
+     "page_size 'ten' is not an int32"),
+    ('POST', '/pipelines/upload?pipeline_name=x', None,
+     "unknown query parameter 'pipeline_name'"),
+])
+def test_the_server_rejects_requests_the_api_does_not_allow(
+    server, method, path, body, reason):
+  """The checks every test above relies on do reject a wrong request."""
   with pytest.raises(urllib.error.HTTPError) as error:
-    urllib.request.urlopen(request)
+    _request(server, method, path, body)
   assert error.value.code == 400
-  assert "unknown field 'owner'" in server.state.rejected.pop()
+  assert reason in server.state.rejected.pop()
+
+
+def test_the_server_takes_numbers_for_int64_fields_only(server):
+  experiment = json.load(_request(server, 'POST', '/experiments',
+                                  {'display_name': 'x'}))
+  with pytest.raises(urllib.error.HTTPError):  # no pipeline: 404, not 400
+    _request(server, 'POST', '/recurringruns', {
+        'display_name': 'x', 'experiment_id': experiment['experiment_id'],
+        'max_concurrency': 1, 'trigger': {'periodic_schedule': {
+            'interval_second': 3600}}})
+  assert server.state.rejected == []
 
 
 def test_iap_without_google_credentials_is_one_clear_line(server, tmp_path):

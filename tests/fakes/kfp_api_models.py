@@ -20,7 +20,8 @@ class ApiError(Exception):
     self.status = status
 
 
-def check_model(value, type_name: str, where: str = 'body'):
+def check_model(value, type_name: str, where: str = 'body',
+                int64: bool = False):
   """Raises ApiError(400) unless value is valid JSON for the kfp_server_api
   type `type_name` (as the generated client would send it)."""
   inner = re.fullmatch(r'list\[(.+)\]', type_name)
@@ -37,9 +38,11 @@ def check_model(value, type_name: str, where: str = 'body'):
     for key, item in value.items():
       check_model(item, inner.group(1), f'{where}.{key}')
     return
-  # int64 fields are strings in the models; proto JSON takes numbers too.
-  simple = {'str': (str, int), 'int': (int,), 'bool': (bool,),
-            'float': (float, int), 'object': (object,), 'datetime': (str,)}
+  # int64 fields are strings in the models; proto JSON takes numbers there,
+  # and only there.
+  simple = {'str': (str, int) if int64 else (str,), 'int': (int,),
+            'bool': (bool,), 'float': (float, int), 'object': (object,),
+            'datetime': (str,)}
   if type_name in simple:
     if not isinstance(value, simple[type_name]) or (
         type_name in ('str', 'int') and isinstance(value, bool)):
@@ -59,7 +62,8 @@ def check_model(value, type_name: str, where: str = 'body'):
     if key not in fields:
       raise ApiError(400, f'{where}: unknown field {key!r} for {type_name}')
     if item is not None:
-      check_model(item, fields[key], f'{where}.{key}')
+      check_model(item, fields[key], f'{where}.{key}',
+                  int64=(type_name, key) in INT64_FIELDS)
 
 
 def uploaded_package(body: bytes, headers):
@@ -104,25 +108,52 @@ def task_details(entry) -> list:
 
 
 # The v2beta1 REST calls the commands make: (path under /apis/v2beta1,
-# method, KfpApiServer method).
+# method, KfpApiServer method, the query parameters it takes), from
+# backend/api/v2beta1/swagger/.
+_LIST = {'page_token', 'page_size', 'sort_by', 'filter'}
+_UPLOAD = {'name', 'display_name', 'description', 'tags', 'code_source_url'}
 ROUTES = [
-    (r'/healthz', 'GET', 'healthz'),
-    (r'/pipelines/upload', 'POST', 'upload_pipeline'),
-    (r'/pipelines/upload_version', 'POST', 'upload_version'),
-    (r'/pipelines', 'GET', 'list_pipelines'),
-    (r'/pipelines/([^/]+)/versions', 'GET', 'list_versions'),
-    (r'/pipelines/([^/]+)/versions/([^/]+)', 'GET', 'get_version'),
-    (r'/experiments', 'GET', 'list_experiments'),
-    (r'/experiments', 'POST', 'create_experiment'),
-    (r'/runs', 'POST', 'create_run'),
-    (r'/runs', 'GET', 'list_runs'),
-    (r'/runs/([^/:]+)', 'GET', 'get_run'),
-    (r'/recurringruns', 'POST', 'create_recurring_run'),
-    (r'/recurringruns', 'GET', 'list_recurring_runs'),
-    (r'/recurringruns/([^/:]+):enable', 'POST', 'enable_recurring_run'),
-    (r'/recurringruns/([^/:]+):disable', 'POST', 'disable_recurring_run'),
-    (r'/recurringruns/([^/:]+)', 'DELETE', 'delete_recurring_run'),
+    (r'/healthz', 'GET', 'healthz', set()),
+    (r'/pipelines/upload', 'POST', 'upload_pipeline', _UPLOAD | {'namespace'}),
+    (r'/pipelines/upload_version', 'POST', 'upload_version',
+     _UPLOAD | {'pipelineid'}),
+    (r'/pipelines', 'GET', 'list_pipelines', _LIST | {'namespace'}),
+    (r'/pipelines/([^/]+)/versions', 'GET', 'list_versions', _LIST),
+    (r'/pipelines/([^/]+)/versions/([^/]+)', 'GET', 'get_version', set()),
+    (r'/experiments', 'GET', 'list_experiments', _LIST | {'namespace'}),
+    (r'/experiments', 'POST', 'create_experiment', set()),
+    (r'/runs', 'POST', 'create_run', {'experiment_id'}),
+    (r'/runs', 'GET', 'list_runs', _LIST | {'namespace', 'experiment_id'}),
+    (r'/runs/([^/:]+)', 'GET', 'get_run', {'experiment_id'}),
+    (r'/recurringruns', 'POST', 'create_recurring_run', set()),
+    (r'/recurringruns', 'GET', 'list_recurring_runs',
+     _LIST | {'namespace', 'experiment_id'}),
+    (r'/recurringruns/([^/:]+):enable', 'POST', 'enable_recurring_run', set()),
+    (r'/recurringruns/([^/:]+):disable', 'POST', 'disable_recurring_run',
+     set()),
+    (r'/recurringruns/([^/:]+)', 'DELETE', 'delete_recurring_run',
+     {'propagation_policy'}),
 ]
+# The int64 fields of the v2beta1 models (`"format": "int64"` in
+# backend/api/v2beta1/swagger/*.swagger.json): strings in the Python models.
+INT64_FIELDS = {
+    ('V2beta1PeriodicSchedule', 'interval_second'),
+    ('V2beta1RecurringRun', 'max_concurrency'),
+    ('V2beta1PipelineTaskDetail', 'execution_id'),
+    ('V2beta1RunDetails', 'pipeline_context_id'),
+    ('V2beta1RunDetails', 'pipeline_run_context_id'),
+}
+
+
+def check_query(query: dict, allowed: set) -> None:
+  """Raises ApiError(400) for a query parameter the call does not take, or
+  a page_size (int32) that is not a whole number."""
+  unknown = sorted(set(query) - allowed)
+  if unknown:
+    raise ApiError(400, f'unknown query parameter {unknown[0]!r}')
+  if not re.fullmatch(r'-?\d+', query.get('page_size', '0')):
+    raise ApiError(400, f'page_size {query["page_size"]!r} is not an int32')
+
 
 
 def cron_ok(cron: str) -> bool:

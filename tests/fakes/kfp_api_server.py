@@ -81,9 +81,10 @@ class KfpApiServer:
       raise models.ApiError(404, f'no such path {path}')
     route = path[len(_API):]
     with self._lock:
-      for pattern, wanted_method, name in models.ROUTES:
+      for pattern, wanted_method, name, parameters in models.ROUTES:
         match = re.fullmatch(pattern, route)
         if match and method == wanted_method:
+          models.check_query(query, parameters)
           return getattr(self, name)(*match.groups(), query=query, body=body,
                                      headers=headers)
     raise models.ApiError(404, f'{method} {path} is not implemented here')
