@@ -145,7 +145,12 @@ def _execute(container: dict, inputs: dict, outputs: dict, task_dir: Path,
              env: Dict[str, str], workdir: Path, log: Path) -> dict:
   """Runs the container; returns its executor output (artifact updates and
   output parameters)."""
-  output_file = task_dir / 'executor_output.json'
+  # Where the launcher of KFP 2.4 puts it, /tmp/kfp_outputs/
+  # output_metadata.json, in the pod's own /tmp (OutputMetadataFilepath in
+  # backend/src/v2/component/launcher_v2.go; the newest releases put it under
+  # the task root). TFX takes its temp folder and task id from the folder.
+  output_file = task_dir / 'pod-tmp' / 'kfp_outputs' / 'output_metadata.json'
+  output_file.parent.mkdir(parents=True)
   strip = lambda arts: {k: {'artifacts': [  # ids are the launcher's
       {f: x for f, x in a.items() if f != '_id'} for a in v['artifacts']]}
                         for k, v in arts.items()}
