@@ -115,6 +115,8 @@ class Cache:
   entries: Dict[str, dict] = dataclasses.field(default_factory=dict)
   artifact_ids: Iterator[int] = dataclasses.field(
       default_factory=lambda: itertools.count(1))  # ML Metadata's ids
+  execution_ids: Iterator[int] = dataclasses.field(
+      default_factory=lambda: itertools.count(1))
 
 
 @dataclasses.dataclass
@@ -170,7 +172,7 @@ def run_package(package: Path, pipeline_root: Path, env: Dict[str, str],
                 log_dir: Path, workdir: Path, run_id: str = 'run-1',
                 cache: Optional[Cache] = None) -> Run:
   """Runs every task in workdir (the image's WORKDIR) with only `env`, its
-  outputs under pipeline_root / run_id; a task whose caching is on and
+  outputs under pipeline_root / <pipeline name> / run_id; a task whose caching is on and
   whose key is in `cache` is not run but takes the cached outputs. Raises
   CalledProcessError on a failed task."""
   spec = load_pipeline_spec(package)
@@ -187,8 +189,11 @@ def run_package(package: Path, pipeline_root: Path, env: Dict[str, str],
     task = tasks[task_name]
     container = executor_container(spec, task_name)
     component = spec['components'][task['componentRef']['name']]
-    task_dir = pipeline_root / run_id / task_name
-    task_dir.mkdir(parents=True, exist_ok=True)
+    # <root>/<pipeline>/<run id>/<task>/<salt>/<key>, as KFP 2.4's driver
+    # and metadata client build it (GenerateOutputURI).
+    task_dir = (pipeline_root / spec['pipelineInfo']['name'] / run_id /
+                task_name / str(next(cache.execution_ids)))
+    task_dir.mkdir(parents=True)
     task_inputs = task.get('inputs', {})
     inputs = {'parameterValues': dict(constants[task_name], **{
         name: run.parameters[value['taskOutputParameter']['producerTask']][
@@ -218,7 +223,11 @@ def run_package(package: Path, pipeline_root: Path, env: Dict[str, str],
             'artifacts', [{}])[0]
         artifact['metadata'].update(update.get('metadata', {}))
         artifact['uri'] = update.get('uri') or artifact['uri']
+        # Downstream it is its ML Metadata record: named by its id, its key
+        # as display_name (metadata/converter.go, client.go RecordArtifact).
         artifact['_id'] = next(cache.artifact_ids)
+        artifact['name'] = str(artifact['_id'])
+        artifact['metadata'].setdefault('display_name', name)
         cached['artifacts'][name] = artifact
       run.executed.append(task_name)
       if task.get('cachingOptions', {}).get('enableCache'):
