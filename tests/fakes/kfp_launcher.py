@@ -130,11 +130,11 @@ class Run:
 def _cache_key(inputs: dict, outputs: dict, component: dict,
                container: dict) -> str:
   """As backend/src/v2/cacheutils/cache.go builds it: input parameter
-  values, input artifact ids, output artifacts without their URIs, output
+  values, input artifact names (their ML Metadata ids), output artifacts without their URIs, output
   parameter types, image, command and args."""
   return json.dumps([
       inputs['parameterValues'],
-      {k: [a['_id'] for a in v['artifacts']] for k, v in
+      {k: [a['name'] for a in v['artifacts']] for k, v in
        inputs['artifacts'].items()},
       {k: {f: a[f] for f in ('name', 'type', 'metadata')} for k, v in
        outputs.items() for a in v['artifacts']},
@@ -153,19 +153,32 @@ def _execute(container: dict, inputs: dict, outputs: dict, task_dir: Path,
   # the task root). TFX takes its temp folder and task id from the folder.
   output_file = task_dir / 'pod-tmp' / 'kfp_outputs' / 'output_metadata.json'
   output_file.parent.mkdir(parents=True)
-  strip = lambda arts: {k: {'artifacts': [  # ids are the launcher's
-      {f: x for f, x in a.items() if f != '_id'} for a in v['artifacts']]}
-                        for k, v in arts.items()}
   executor_input = json.dumps({
-      'inputs': {'parameterValues': inputs['parameterValues'],
-                 'artifacts': strip(inputs['artifacts'])},
-      'outputs': {'artifacts': strip(outputs), 'outputFile': str(output_file)}})
+      'inputs': inputs,
+      'outputs': {'artifacts': outputs, 'outputFile': str(output_file)}})
   argv = [executor_input if a == EXECUTOR_INPUT_PLACEHOLDER else a
           for a in [*container.get('command', []), *container.get('args', [])]]
   with open(log, 'w') as f:
     subprocess.run(argv, env=env, cwd=workdir, stdout=f,
                    stderr=subprocess.STDOUT, check=True, timeout=1800)
   return json.loads(output_file.read_text()) if output_file.exists() else {}
+
+
+def _resolve_inputs(task: dict, constants: dict, run: Run) -> dict:
+  """The task's ExecutorInput inputs: its constants, and the upstream output
+  parameters and artifacts it names."""
+  parameters = dict(constants)
+  artifacts = {}
+  for name, value in task.get('inputs', {}).get('parameters', {}).items():
+    if 'taskOutputParameter' in value:
+      source = value['taskOutputParameter']
+      parameters[name] = run.parameters[source['producerTask']][
+          source['outputParameterKey']]
+  for name, value in task.get('inputs', {}).get('artifacts', {}).items():
+    source = value['taskOutputArtifact']
+    artifacts[name] = {'artifacts': [
+        run.outputs[source['producerTask']][source['outputArtifactKey']]]}
+  return {'parameterValues': parameters, 'artifacts': artifacts}
 
 
 def run_package(package: Path, pipeline_root: Path, env: Dict[str, str],
@@ -194,16 +207,7 @@ def run_package(package: Path, pipeline_root: Path, env: Dict[str, str],
     task_dir = (pipeline_root / spec['pipelineInfo']['name'] / run_id /
                 task_name / str(next(cache.execution_ids)))
     task_dir.mkdir(parents=True)
-    task_inputs = task.get('inputs', {})
-    inputs = {'parameterValues': dict(constants[task_name], **{
-        name: run.parameters[value['taskOutputParameter']['producerTask']][
-            value['taskOutputParameter']['outputParameterKey']]
-        for name, value in task_inputs.get('parameters', {}).items()
-        if 'taskOutputParameter' in value}), 'artifacts': {
-            name: {'artifacts': [run.outputs[value['taskOutputArtifact'][
-                'producerTask']][value['taskOutputArtifact'][
-                    'outputArtifactKey']]]}
-            for name, value in task_inputs.get('artifacts', {}).items()}}
+    inputs = _resolve_inputs(task, constants[task_name], run)
     outputs = {name: {'artifacts': [{
         'name': name, 'type': _artifact_type(definition),
         'uri': str(task_dir / name), 'metadata': {}}]}
@@ -225,8 +229,7 @@ def run_package(package: Path, pipeline_root: Path, env: Dict[str, str],
         artifact['uri'] = update.get('uri') or artifact['uri']
         # Downstream it is its ML Metadata record: named by its id, its key
         # as display_name (metadata/converter.go, client.go RecordArtifact).
-        artifact['_id'] = next(cache.artifact_ids)
-        artifact['name'] = str(artifact['_id'])
+        artifact['name'] = str(next(cache.artifact_ids))
         artifact['metadata'].setdefault('display_name', name)
         cached['artifacts'][name] = artifact
       run.executed.append(task_name)
