@@ -51,8 +51,9 @@ _PROGRESS = re.compile(r'Component \S+ is (running|finished)')
 
 
 def _console_filter(record: logging.LogRecord) -> bool:
-  """The console shows component progress and errors; the log file all."""
-  return (record.levelno >= logging.ERROR or
+  """The console shows component progress and errors, tracebacks only in the
+  log file."""
+  return ((record.levelno >= logging.ERROR and not record.exc_info) or
           bool(_PROGRESS.match(record.getMessage())))
 
 
@@ -98,6 +99,7 @@ def main(argv=None) -> int:
   from tfx.orchestration.local.local_dag_runner import LocalDagRunner
   from local import run_report
   from pipeline import pipeline as pipeline_lib
+  from pipeline.components import data_errors
   from pipeline.components import push_destination
 
   tfx_pipeline = pipeline_lib.create_pipeline(
@@ -113,15 +115,19 @@ def main(argv=None) -> int:
   started = time.time()
   try:
     LocalDagRunner().run(tfx_pipeline)
-    failed = False
-  except Exception:  # pylint: disable=broad-except
+    failure = None
+  except Exception as e:  # pylint: disable=broad-except
     # The traceback goes to the log; the report below names the failed node.
     logging.getLogger(__name__).exception('The pipeline run failed.')
-    failed = True
+    failure = e
   summary = run_report.latest_run(str(paths.metadata_path), since=started)
-  if failed:
+  if failure:
     if summary:
       print(run_report.format_summary(summary))
+    # The data's fault: its reason; else what was raised, in short.
+    reason = (data_errors.find_data_error(failure) or
+              f'{type(failure).__name__}: {(str(failure).splitlines() or [""])[0]}')
+    print(f'error: {reason}', file=sys.stderr)
     print(f'error: the pipeline run failed; full log: {log_file}',
           file=sys.stderr)
     return 1

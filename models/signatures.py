@@ -16,14 +16,34 @@ SERVING_RAW = 'serving_raw'
 TRANSFORM_FEATURES = 'transform_features'
 
 
-def _csv_fields_to_feature(fields, spec):
+# What a CSV field of a number column may hold, as ExampleGen reads it.
+_NUMBER = r'[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?'
+
+
+def _parse_numbers(key, values, dtype):
+  """Field strings -> numbers of `dtype`, as ExampleGen reads them: `480.0`
+  is an integer; `480.5` or `abc` fail the request naming the feature."""
+  is_number = tf.debugging.assert_equal(
+      tf.strings.regex_full_match(values, _NUMBER), True,
+      message=f'{key}: expected a number')
+  with tf.control_dependencies([is_number]):
+    numbers = tf.strings.to_number(values, out_type=tf.float64)
+  if dtype.is_floating:
+    return tf.cast(numbers, dtype)
+  is_integer = tf.debugging.assert_equal(
+      tf.math.floor(numbers), numbers, message=f'{key}: expected an integer')
+  with tf.control_dependencies([is_integer]):
+    return tf.cast(numbers, dtype)
+
+
+def _csv_fields_to_feature(key, fields, spec):
   """[batch] CSV field strings -> the [batch, 1] SparseTensor that
   tf.io.parse_example gives for `spec`; an empty field is a missing value."""
   present = tf.not_equal(fields, '')
   rows = tf.where(present)  # [n, 1] int64 row indices
   values = tf.boolean_mask(fields, present)
   if spec.dtype != tf.string:
-    values = tf.strings.to_number(values, out_type=spec.dtype)
+    values = _parse_numbers(key, values, spec.dtype)
   batch = tf.shape(fields, out_type=tf.int64)[0]
   return tf.SparseTensor(
       tf.concat([rows, tf.zeros_like(rows)], axis=1), values,
@@ -64,7 +84,7 @@ def make_signatures(model: tf.keras.Model, tf_transform_output,
   }])
   def serve_raw(fields):
     return predict({
-        k: _csv_fields_to_feature(fields[k], spec)
+        k: _csv_fields_to_feature(k, fields[k], spec)
         for k, spec in serving_spec.items()
     })
 

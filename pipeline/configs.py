@@ -8,7 +8,7 @@ as arguments, so tests vary them without touching this file.
 
 import dataclasses
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Tuple
 
 # Lower-case letters, digits and '-' only: Kubeflow rejects anything else.
 PIPELINE_NAME = 'taxi-tips'
@@ -27,12 +27,36 @@ RUN_FN = 'models.trainer.run_fn'
 
 # --- ExampleGen --------------------------------------------------------------
 # Hash-bucket split of the input rows.
+TRAIN_SPLIT, EVAL_SPLIT = 'train', 'eval'
 TRAIN_BUCKETS = 3
 EVAL_BUCKETS = 1
 # Arrow parses this much CSV text at a time, and each block becomes one output
 # file per split: large enough to amortize the per-block cost, small enough
 # that a reader with several Beam workers can share the files out.
 CSV_BLOCK_BYTES = 2 << 20
+
+# --- Data gate (pipeline/components/data_gate/) -------------------------------
+@dataclasses.dataclass(frozen=True)
+class DataGateThresholds:
+  """How far new data may be from the data the serving model was trained on
+  (its train split) before the run stops ahead of Transform and Trainer."""
+  min_rows: int = 1000
+  # Share of rows without a `tips` value.
+  max_label_missing: float = 0.01
+  # Per feature: how much the share of empty cells may grow.
+  max_missing_increase: float = 0.05
+  # TFDV's drift comparators: L-infinity distance between the shares of the
+  # values of a string feature, Jensen-Shannon divergence for numbers.
+  max_categorical_linf: float = 0.1
+  max_numeric_jsd: float = 0.1
+  # A category this common in the serving model's data must not vanish.
+  min_vanished_share: float = 0.01
+  # Anomalies accepted as real changes, as the gate's report names them:
+  # 'feature:check', e.g. 'fare:drift'.
+  allowed: Tuple[str, ...] = ()
+
+
+DATA_GATE = DataGateThresholds()
 
 # --- Transform ---------------------------------------------------------------
 # tf.Transform builds the graph once, in TF1 style, instead of tracing

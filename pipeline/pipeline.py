@@ -26,6 +26,7 @@ from pipeline import configs
 from pipeline.components.baseline.component import LatestPushedModel
 from pipeline.components.baseline.strategy import PreviousBlessedModelStrategy
 from pipeline.components.csv_example_gen.component import ArrowCsvExampleGen
+from pipeline.components.data_gate import component as data_gate_lib
 from pipeline.components.pusher.component import Pusher
 from pipeline.metrics.eval_config import create_eval_config
 
@@ -52,14 +53,15 @@ def model_code_fingerprint() -> str:
 
 
 def _example_gen(data_root: str, data_pattern: str,
-                 bigquery_query: Optional[str]):
-  """CSV files (or a BigQuery query) split into train and eval by hash."""
+                 bigquery_query: Optional[str], schema_path: Optional[str]):
+  """CSV files, typed by the schema (or a BigQuery query), split into train
+  and eval by hash."""
   split = example_gen_pb2.Output(
       split_config=example_gen_pb2.SplitConfig(splits=[
           example_gen_pb2.SplitConfig.Split(
-              name='train', hash_buckets=configs.TRAIN_BUCKETS),
+              name=configs.TRAIN_SPLIT, hash_buckets=configs.TRAIN_BUCKETS),
           example_gen_pb2.SplitConfig.Split(
-              name='eval', hash_buckets=configs.EVAL_BUCKETS),
+              name=configs.EVAL_SPLIT, hash_buckets=configs.EVAL_BUCKETS),
       ]))
   if bigquery_query:
     from tfx.extensions.google_cloud_big_query.example_gen.component import BigQueryExampleGen  # pylint: disable=g-import-not-at-top
@@ -69,7 +71,8 @@ def _example_gen(data_root: str, data_pattern: str,
       input_config=example_gen_pb2.Input(splits=[
           example_gen_pb2.Input.Split(name='single_split', pattern=data_pattern)
       ]),
-      output_config=split).with_id('CsvExampleGen')
+      output_config=split,
+      schema_file=schema_path).with_id('CsvExampleGen')
 
 
 def _baseline(baseline: str, candidate: Channel, serving_model_dir: str):
@@ -139,6 +142,7 @@ def create_pipeline(
     eval_steps: int = configs.EVAL_STEPS,
     hparams: Optional[dict] = None,
     eval_thresholds: configs.EvalThresholds = configs.EVAL_THRESHOLDS,
+    data_gate: configs.DataGateThresholds = configs.DATA_GATE,
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
     beam_pipeline_args: Optional[List[str]] = None,
     enable_cache: bool = True,
@@ -159,6 +163,8 @@ def create_pipeline(
     eval_steps: Trainer validation steps.
     hparams: run_fn's hyperparameters (default: configs.HPARAMS).
     eval_thresholds: what the Evaluator requires before it blesses a model.
+    data_gate: how far new data may drift before the run stops ahead of
+      Transform and Trainer (pipeline/components/data_gate/).
     metadata_connection_config: the ML Metadata store (local runs).
     beam_pipeline_args: Beam options (default: configs.BEAM_PIPELINE_ARGS).
     enable_cache: reuse the outputs of executions with the same inputs.
@@ -169,7 +175,8 @@ def create_pipeline(
   Raises:
     ValueError: baseline is not one of BASELINES.
   """
-  example_gen = _example_gen(data_root, data_pattern, bigquery_query)
+  example_gen = _example_gen(data_root, data_pattern, bigquery_query,
+                             schema_path)
   statistics_gen = StatisticsGen(examples=example_gen.outputs['examples'])
   # With no curated schema, SchemaGen infers one from the statistics.
   schema_gen = (
@@ -179,10 +186,19 @@ def create_pipeline(
   example_validator = ExampleValidator(
       statistics=statistics_gen.outputs['statistics'],
       schema=schema_gen.outputs['schema'])
+  gate = data_gate_lib.DataGate(
+      statistics=statistics_gen.outputs['statistics'],
+      anomalies=example_validator.outputs['anomalies'],
+      schema=schema_gen.outputs['schema'],
+      push_destination=serving_model_dir,
+      thresholds=data_gate_lib.thresholds_parameter(data_gate))
 
   transform, trainer = _transform_and_trainer(
       example_gen, schema_gen, train_steps, eval_steps,
       hparams or configs.HPARAMS)
+  # Nothing is trained on data the gate stopped.
+  transform.add_upstream_node(gate)
+  trainer.add_upstream_node(gate)
   baseline_node, baseline_model = _baseline(
       baseline, trainer.outputs['model'], serving_model_dir)
   evaluator = Evaluator(
@@ -195,13 +211,14 @@ def create_pipeline(
       model=trainer.outputs['model'],
       model_blessing=evaluator.outputs['blessing'],
       push_destination=pusher_pb2.PushDestination(
-          filesystem={'base_directory': serving_model_dir}))
+          filesystem={'base_directory': serving_model_dir}),
+      statistics=statistics_gen.outputs['statistics'])
 
   return tfx_pipeline.Pipeline(
       pipeline_name=pipeline_name,
       pipeline_root=pipeline_root,
       components=[example_gen, statistics_gen, schema_gen, example_validator,
-                  transform, trainer, baseline_node, evaluator, pusher],
+                  gate, transform, trainer, baseline_node, evaluator, pusher],
       enable_cache=enable_cache,
       metadata_connection_config=metadata_connection_config,
       beam_pipeline_args=beam_pipeline_args or configs.BEAM_PIPELINE_ARGS)

@@ -26,6 +26,7 @@ BUNDLED_CSV = paths.DEFAULT_DATA_PATH / 'data.csv'
 # The node ids ML Metadata records for the default pipeline.
 ALL_NODES = {
     'CsvExampleGen', 'ImportSchemaGen', 'StatisticsGen', 'ExampleValidator',
+    'DataGate',
     'Transform', 'Trainer', RESOLVER_ID, 'Evaluator', 'Pusher'
 }
 # The tasks of the Vertex AI package: a container step replaces the

@@ -10,7 +10,9 @@ never taken as a version.
 
 import os
 import time
+from typing import Optional
 
+from tensorflow_metadata.proto.v0 import statistics_pb2
 from tfx.dsl.io import fileio
 from tfx.utils import io_utils
 
@@ -19,6 +21,9 @@ _SAVED_MODEL = 'saved_model.pb'
 # and variables, so equal bytes mean the same model.
 _FINGERPRINT = 'fingerprint.pb'
 _STAGING_PREFIX = '.incomplete-'
+# TFDV statistics of the data a version was trained on (its train split),
+# for the data gate. assets.extra/ holds files for tools beside TF Serving.
+TRAINING_STATISTICS = os.path.join('assets.extra', 'training_statistics.pb')
 
 
 def _versions(push_destination: str) -> list:
@@ -43,12 +48,15 @@ def latest_version_dir(push_destination: str) -> str:
   return os.path.join(push_destination, str(versions[-1])) if versions else ''
 
 
-def publish(saved_model_dir: str, push_destination: str) -> str:
+def publish(saved_model_dir: str, push_destination: str,
+            training_statistics: Optional[str] = None) -> str:
   """Copies a SavedModel in as the new highest version, appearing whole.
 
   Args:
     saved_model_dir: the SavedModel to publish.
     push_destination: a local or GCS folder of numbered version folders.
+    training_statistics: a binary DatasetFeatureStatisticsList file to
+      store with it as TRAINING_STATISTICS.
 
   Returns:
     The new version folder's path; its name is the time in seconds, or one
@@ -66,6 +74,9 @@ def publish(saved_model_dir: str, push_destination: str) -> str:
     if name.startswith(_STAGING_PREFIX):  # left by a push that crashed
       fileio.rmtree(os.path.join(push_destination, name.rstrip('/')))
   io_utils.copy_dir(saved_model_dir, staged)
+  if training_statistics:
+    io_utils.copy_file(training_statistics,
+                       os.path.join(staged, TRAINING_STATISTICS))
   if '://' not in push_destination:
     fileio.rename(staged, final)  # atomic on one file system
     return final
@@ -74,6 +85,24 @@ def publish(saved_model_dir: str, push_destination: str) -> str:
                      os.path.join(final, _SAVED_MODEL))
   fileio.rmtree(staged)
   return final
+
+
+def training_statistics(
+    version_dir: str) -> Optional[statistics_pb2.DatasetFeatureStatistics]:
+  """The statistics of the data a pushed version was trained on.
+
+  Args:
+    version_dir: a version folder.
+
+  Returns:
+    Their dataset, or None for a version pushed without them.
+  """
+  path = os.path.join(version_dir, TRAINING_STATISTICS)
+  if not fileio.exists(path):
+    return None
+  stats = statistics_pb2.DatasetFeatureStatisticsList.FromString(
+      io_utils.read_bytes_file(path))
+  return stats.datasets[0]
 
 
 def _fingerprint(saved_model_dir: str) -> bytes:

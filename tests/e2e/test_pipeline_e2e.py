@@ -153,6 +153,28 @@ def test_csv_field_signature_agrees_with_the_example_signature(
                              rtol=1e-5)
 
 
+def test_csv_field_signature_reads_numbers_as_example_gen_does(
+    first_run, held_out_rows):
+  serve_raw = tf.saved_model.load(first_run.pushed_model).signatures[
+      'serving_raw']
+  spec = helpers.raw_feature_spec()
+  row = {k: v for k, v in held_out_rows[0].items() if k in spec}
+  row.update(trip_seconds='480', fare='12')
+
+  def predict(**changes):
+    fields = {k: tf.constant([v]) for k, v in {**row, **changes}.items()
+              if k != 'tips'}
+    return serve_raw(**fields)['big_tip_probability'].numpy()
+
+  np.testing.assert_array_equal(
+      predict(trip_seconds='480.0', fare='12.0'), predict())
+  for feature, value, reason in [('trip_seconds', '480.5', 'an integer'),
+                                 ('fare', 'abc', 'a number')]:
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=f'{feature}: expected {reason}'):
+      predict(**{feature: value})
+
+
 def test_unchanged_rerun_is_cached_through_the_pusher(
     unchanged_run, pushed_after_first_run, output_dir):
   # The resolver never offers the candidate as its own baseline, so the

@@ -12,6 +12,7 @@ from tfx.utils import proto_utils
 import helpers
 from pipeline import configs
 from pipeline.components.csv_example_gen import executor as csv_example_gen
+from pipeline.components.data_errors import DataError
 
 HEADER = 'id,amount,count,mixed,name,notes,blank,signed\n'
 # Quoted commas and a line break inside a field, empty cells, an int column
@@ -144,3 +145,72 @@ def test_split_by_feature_is_refused(csv_dir, tmp_path):
   with pytest.raises(ValueError, match='partition_feature_name'):
     _run(csv_example_gen.Executor, csv_dir, tmp_path / 'out',
          output_config=by_feature)
+
+
+TYPED_SCHEMA = """
+feature { name: "count" type: INT }
+feature { name: "amount" type: FLOAT }
+feature { name: "name" type: BYTES }
+"""
+
+
+@pytest.fixture
+def schema_file(tmp_path):
+  path = tmp_path / 'schema.pbtxt'
+  path.write_text(TYPED_SCHEMA)
+  return str(path)
+
+
+def _values_by_id(splits: dict) -> dict:
+  """id -> the example's features, over both splits."""
+  found = {}
+  for examples in splits.values():
+    for serialized in examples:
+      feature = tf.train.Example.FromString(serialized).features.feature
+      found[feature['id'].int64_list.value[0]] = feature
+  return found
+
+
+def test_columns_have_the_types_the_schema_declares(tmp_path, schema_file):
+  folder = tmp_path / 'csv'
+  folder.mkdir()
+  # `amount` holds only whole numbers, `count` whole numbers written as floats:
+  # inferred, they would be INT and FLOAT.
+  (folder / 'data.csv').write_text(
+      'id,amount,count,name\n1,12,480.0,a\n2,,3,b\n3,7,1e2,12\n')
+  _, splits = _run(csv_example_gen.Executor, folder, tmp_path / 'out',
+                   schema_file=schema_file)
+  rows = _values_by_id(splits)
+  assert list(rows[1]['amount'].float_list.value) == [12.0]
+  assert list(rows[1]['count'].int64_list.value) == [480]
+  assert list(rows[3]['count'].int64_list.value) == [100]
+  assert not rows[2]['amount'].float_list.value  # empty cell, typed list
+  assert rows[2]['amount'].WhichOneof('kind') == 'float_list'
+  assert list(rows[3]['name'].bytes_list.value) == [b'12']
+
+
+@pytest.mark.parametrize('content, reason', [
+    ('id,amount,count,name\n1,2,3,a\n2,2,480.5,b\n',
+     r"data.csv line 3, column count: '480.5' is not an integer"),
+    ('id,amount,count,name\n1,abc,3,a\n',
+     r"data.csv line 2, column amount: 'abc' is not a number"),
+    ('id,amount,count,name\n1,2,3,a\n2,2,3\n3,1,1,c\n',
+     r'data.csv line 3: 3 fields, the header has 4'),
+])
+def test_a_value_of_another_type_names_file_line_and_column(
+    tmp_path, schema_file, content, reason):
+  folder = tmp_path / 'csv'
+  folder.mkdir()
+  (folder / 'data.csv').write_text(content)
+  with pytest.raises(DataError, match=reason):
+    _run(csv_example_gen.Executor, folder, tmp_path / 'out',
+         schema_file=schema_file)
+
+
+def test_bytes_that_are_not_utf8_name_file_line_and_column(tmp_path):
+  folder = tmp_path / 'csv'
+  folder.mkdir()
+  (folder / 'data.csv').write_bytes(b'id,name\n1,ok\n2,caf\xe9\n')
+  with pytest.raises(DataError,
+                     match='data.csv line 3, column name: not UTF-8 text'):
+    _run(csv_example_gen.Executor, folder, tmp_path / 'out')

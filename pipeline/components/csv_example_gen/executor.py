@@ -3,14 +3,19 @@
 TFX's CsvExampleGen builds every tf.Example in Python, cell by cell, and then
 hashes, reshuffles and writes them one Beam element at a time: about 2,500
 rows/s on these machines, the slowest step of a run at 10x the bundled
-sample. This executor reads each file in blocks with pyarrow's CSV reader,
-encodes whole blocks at a time (example_encoding.py), and splits and
-writes each block as one element. The examples and the train/eval split are
-what CsvExampleGen writes, byte for byte: the same column types, inferred over
-all files of a split (int64 if every value is an integer, float if every
-value is a number, else bytes), an empty value list for an empty cell, a
-feature without a type for a column with no value at all, and each example in
-the split its hash puts it in.
+sample. This executor reads each file in blocks with pyarrow's CSV reader
+(csv_blocks.py), encodes whole blocks at a time (example_encoding.py), and
+splits and writes each block as one element.
+
+Given a schema file, each column has the type the schema declares, and a
+value of another type fails the step with the file, line and column
+(CsvExampleGen guesses types from the values, so `480.0` in an integer
+column turns it into floats, which Transform then rejects). Without one, the
+examples and the train/eval split are what CsvExampleGen writes, byte for
+byte: the same column types, inferred over all files of a split (int64 if
+every value is an integer, float if every value is a number, else bytes), an
+empty value list for an empty cell, a feature without a type for a column
+with no value at all, and each example in the split its hash puts it in.
 
 The output is gzipped TFRecord files, one per block and split (TFX writes one
 per Beam worker): a component reading the examples with several Beam workers
@@ -25,7 +30,6 @@ from absl import logging
 import apache_beam as beam
 import numpy as np
 import pyarrow as pa
-from pyarrow import csv as pa_csv
 import tensorflow as tf
 from tfx.components.example_gen import utils
 from tfx.components.util import examples_utils
@@ -37,53 +41,18 @@ from tfx.types import standard_component_specs
 from tfx.utils import io_utils
 from tfx.utils import proto_utils
 
-from pipeline import configs
+from pipeline.components.csv_example_gen import csv_blocks
 from pipeline.components.csv_example_gen import example_encoding
 from pipeline.components.csv_example_gen.example_encoding import ColumnType
+from pipeline.components.data_errors import DataError
 
+# The curated schema's path: its types are the columns' types.
+SCHEMA_FILE_KEY = 'schema_file'
 _FILE_PREFIX = 'data_tfrecord'
 _TEMP_DIR = '.incomplete'
 
 # A block of one split: (split name, block id, serialized tf.Examples).
 Chunk = Tuple[str, str, pa.Array]
-
-
-def _read_blocks(file: Tuple[int, str],
-                 column_names: List[str]) -> Iterable[Tuple[str, pa.RecordBatch]]:
-  """The file's rows as blocks of string columns (empty cell = null), each
-  with an id unique over the input files."""
-  index, path = file
-  with beam.io.filesystems.FileSystems.open(path) as f:
-    reader = pa_csv.open_csv(
-        f,
-        read_options=pa_csv.ReadOptions(
-            block_size=configs.CSV_BLOCK_BYTES, column_names=column_names, skip_rows=1),
-        parse_options=pa_csv.ParseOptions(newlines_in_values=True),
-        convert_options=pa_csv.ConvertOptions(
-            column_types={name: pa.string() for name in column_names},
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True))
-    for block_index, block in enumerate(reader):
-      yield f'{index:05d}-{block_index:05d}', block
-
-
-def _casts_to(values: pa.Array, arrow_type: pa.DataType) -> bool:
-  try:
-    values.cast(arrow_type)
-    return True
-  except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-    return False
-
-
-def _column_type(column: pa.Array) -> ColumnType:
-  values = column.drop_null()
-  if len(values) == 0:
-    return ColumnType.EMPTY
-  if _casts_to(values, pa.int64()):
-    return ColumnType.INT
-  if _casts_to(values, pa.float64()):
-    return ColumnType.FLOAT
-  return ColumnType.BYTES
 
 
 class _InferColumnTypes(beam.CombineFn):
@@ -94,7 +63,7 @@ class _InferColumnTypes(beam.CombineFn):
 
   def add_input(self, types, block: pa.RecordBatch):
     return self.merge_accumulators([types, {
-        name: _column_type(column)
+        name: csv_blocks.inferred_type(column)
         for name, column in zip(block.schema.names, block.columns)
     }])
 
@@ -109,21 +78,25 @@ class _InferColumnTypes(beam.CombineFn):
     return types
 
 
-def _encode(block: Tuple[str, pa.RecordBatch],
-            types: Dict[str, ColumnType]) -> Tuple[str, pa.Array]:
+def _encode(block: Tuple[str, pa.RecordBatch], inferred: Dict[str, ColumnType],
+            declared: Dict[str, ColumnType]) -> Tuple[str, pa.Array]:
   block_id, rows = block
-  if all(types[name] == ColumnType.EMPTY for name in rows.schema.names):
-    raise ValueError('The CSV files have no value in any cell.')
-  return block_id, example_encoding.encode(rows, types)
+  if all(inferred[name] == ColumnType.EMPTY for name in rows.schema.names):
+    raise DataError('The CSV files have no value in any cell.')
+  return block_id, example_encoding.encode(rows, {**inferred, **declared})
 
 
 @beam.typehints.with_input_types(beam.Pipeline)
 class CsvToExampleBlocks(beam.PTransform):
-  """The CSV files matching a pattern -> (block id, serialized tf.Examples)."""
+  """The CSV files matching a pattern -> (block id, serialized tf.Examples).
 
-  def __init__(self, pattern: str):
+  Columns the schema declares have its types; the others are inferred.
+  """
+
+  def __init__(self, pattern: str, declared: Dict[str, ColumnType]):
     super().__init__()
     self._pattern = pattern
+    self._declared = declared
 
   def expand(self, pipeline):
     files = fileio.glob(self._pattern)
@@ -137,14 +110,15 @@ class CsvToExampleBlocks(beam.PTransform):
     blocks = (
         pipeline
         | 'Files' >> beam.Create(list(enumerate(files)))
-        | 'ReadBlocks' >> beam.FlatMap(_read_blocks, column_names)
+        | 'ReadBlocks' >> beam.FlatMap(csv_blocks.read_blocks, column_names,
+                                       self._declared)
         # A few large elements: each worker encodes and writes some blocks.
         | 'Distribute' >> beam.Reshuffle())
-    types = (blocks
-             | 'Rows' >> beam.Values()
-             | 'InferTypes' >> beam.CombineGlobally(_InferColumnTypes()))
-    return blocks | 'Encode' >> beam.Map(_encode,
-                                         beam.pvalue.AsSingleton(types))
+    inferred = (blocks
+                | 'Rows' >> beam.Values()
+                | 'InferTypes' >> beam.CombineGlobally(_InferColumnTypes()))
+    return blocks | 'Encode' >> beam.Map(
+        _encode, beam.pvalue.AsSingleton(inferred), self._declared)
 
 
 def _split_by_hash(block: Tuple[str, pa.Array], split_names: List[str],
@@ -225,6 +199,9 @@ class Executor(base_beam_executor.BaseBeamExecutor):
     for folder in [temp_dir, *split_dirs.values()]:
       fileio.makedirs(folder)
     input_base = exec_properties[standard_component_specs.INPUT_BASE_KEY]
+    schema_file = exec_properties.get(SCHEMA_FILE_KEY)
+    declared = (csv_blocks.declared_types(
+        io_utils.SchemaReader().read(schema_file)) if schema_file else {})
 
     with self._make_beam_pipeline() as pipeline:
       if output_config.split_config.splits:  # one input, split by hash
@@ -234,14 +211,15 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         chunks = (
             pipeline
             | 'Read' >> CsvToExampleBlocks(
-                os.path.join(input_base, input_config.splits[0].pattern))
+                os.path.join(input_base, input_config.splits[0].pattern),
+                declared)
             | 'SplitByHash' >> beam.FlatMap(_split_by_hash, split_names,
                                             buckets))
       else:  # each input split is an output split
         chunks = [
             pipeline
             | f'Read[{split.name}]' >> CsvToExampleBlocks(
-                os.path.join(input_base, split.pattern))
+                os.path.join(input_base, split.pattern), declared)
             | f'Name[{split.name}]' >> beam.MapTuple(
                 lambda block_id, rows, name=split.name: (name, block_id, rows))
             for split in input_config.splits

@@ -1,11 +1,52 @@
-"""TFX's Pusher with an executor that never pushes the serving model again."""
+"""TFX's Pusher with an executor that never pushes the serving model again and
+stores the model's training statistics with it."""
+
+from typing import Optional
 
 from tfx.components.pusher import component as pusher_component
+from tfx.dsl.components.base import base_component
 from tfx.dsl.components.base import executor_spec
+from tfx.proto import pusher_pb2
+from tfx.types import channel
+from tfx.types import component_spec
+from tfx.types import standard_artifacts
+from tfx.types import standard_component_specs
 
 from pipeline.components.pusher import executor
 
 
+class PusherSpec(standard_component_specs.PusherSpec):
+  INPUTS = {
+      **standard_component_specs.PusherSpec.INPUTS,
+      executor.STATISTICS_KEY:
+          component_spec.ChannelParameter(
+              type=standard_artifacts.ExampleStatistics, optional=True),
+  }
+
+
 class Pusher(pusher_component.Pusher):
-  """TFX's Pusher (same parameters and outputs), minus duplicate versions."""
+  """TFX's Pusher (same outputs), minus duplicate versions, plus statistics."""
+  SPEC_CLASS = PusherSpec
   EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
+
+  def __init__(self, model: channel.BaseChannel,
+               model_blessing: channel.BaseChannel,
+               push_destination: pusher_pb2.PushDestination,
+               statistics: Optional[channel.BaseChannel] = None):
+    """Constructs the component.
+
+    Args:
+      model: the Trainer's model.
+      model_blessing: the Evaluator's blessing.
+      push_destination: a file system folder of numbered versions.
+      statistics: StatisticsGen's statistics of the training data, stored
+        with each pushed version for the data gate.
+    """
+    base_component.BaseComponent.__init__(  # pylint: disable=non-parent-init-called
+        self,
+        spec=PusherSpec(
+            model=model,
+            model_blessing=model_blessing,
+            push_destination=push_destination,
+            statistics=statistics,
+            pushed_model=channel.Channel(type=standard_artifacts.PushedModel)))

@@ -4,20 +4,34 @@ A re-run with nothing changed re-evaluates the serving model against itself
 (it is now the latest blessed model) and blesses it again; the stock Pusher
 would then copy it once more as a new version. This one pushes only a model
 that differs from the newest version already at the destination, and
-publishes it so that it appears whole (push_destination.publish).
+publishes it so that it appears whole (push_destination.publish), with the
+statistics of the data it was trained on.
 """
 
 import os
 
 from absl import logging
 from tfx.components.pusher import executor as pusher_executor
+from tfx.components.statistics_gen import stats_artifact_utils
 from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils
 from tfx.types import standard_component_specs
 from tfx.utils import io_utils
 from tfx.utils import proto_utils
 
+from pipeline import configs
 from pipeline.components import push_destination
+
+STATISTICS_KEY = 'statistics'
+
+
+def _training_statistics_file(input_dict) -> str:
+  """The train split's statistics file, or '' without statistics."""
+  if not input_dict.get(STATISTICS_KEY):
+    return ''
+  return os.path.join(
+      artifact_utils.get_split_uri(input_dict[STATISTICS_KEY], configs.TRAIN_SPLIT),
+      stats_artifact_utils.BINARY_PB_BASENAME)
 
 
 class Executor(pusher_executor.Executor):
@@ -41,7 +55,8 @@ class Executor(pusher_executor.Executor):
                    serving)
       self._MarkNotPushed(model_push)
       return
-    version_dir = push_destination.publish(model_path, base)
+    version_dir = push_destination.publish(
+        model_path, base, _training_statistics_file(input_dict))
     logging.info('Model pushed to %s.', version_dir)
     # Archived with the artifact, as TFX's Pusher does.
     io_utils.copy_dir(model_path, model_push.uri)

@@ -1,0 +1,123 @@
+"""The data gate: stops the run before Transform and Trainer when the new data
+is not fit to train the next serving model.
+
+ExampleValidator only records anomalies; nothing reads them, and a span with
+no labels or with most fares blank would be trained on, evaluated on equally
+bad data and pushed. This step fails the run instead, with one line per
+problem, on every target: locally the runner prints the lines, on Kubeflow
+the task fails with them in its log and nothing downstream runs.
+
+The data the serving model was trained on is its training statistics, which
+the Pusher stores with each version (push_destination.py): the same file
+locally and on a cluster. Before the first push, only the checks that need
+no comparison run.
+"""
+
+import dataclasses
+import json
+
+from absl import logging
+from tfx.components.example_validator import executor as validator_executor
+from tfx.components.statistics_gen import stats_artifact_utils
+from tfx.dsl.component.experimental.annotations import InputArtifact
+from tfx.dsl.component.experimental.annotations import Parameter
+from tfx.dsl.component.experimental.decorators import component
+from tfx.types import artifact_utils
+from tfx.types.standard_artifacts import ExampleAnomalies
+from tfx.types.standard_artifacts import ExampleStatistics
+from tfx.types.standard_artifacts import Schema
+from tfx.utils import io_utils
+from tensorflow_metadata.proto.v0 import anomalies_pb2
+from tensorflow_metadata.proto.v0 import schema_pb2
+
+from pipeline import configs
+from pipeline.components import push_destination as destination
+from pipeline.components.data_errors import DataError
+from pipeline.components.data_gate import checks
+
+HOW_TO_ACCEPT = (
+    'If a change is real, accept it: add its "feature:check" to '
+    'DataGateThresholds.allowed in pipeline/configs.py, or update the curated '
+    'schema (pipeline/schema/, README "Schema").')
+
+
+def thresholds_parameter(thresholds: configs.DataGateThresholds) -> str:
+  """The thresholds as the gate's parameter (JSON)."""
+  return json.dumps(dataclasses.asdict(thresholds), sort_keys=True)
+
+
+def _anomalies(artifact, split: str) -> anomalies_pb2.Anomalies:
+  path = f'{artifact_utils.get_split_uri([artifact], split)}/' \
+         f'{validator_executor.DEFAULT_FILE_NAME}'
+  return anomalies_pb2.Anomalies.FromString(io_utils.read_bytes_file(path))
+
+
+def find_problems(statistics, anomalies, schema: schema_pb2.Schema,
+                  baseline_statistics,
+                  limits: configs.DataGateThresholds) -> list:
+  """Every check's problems.
+
+  Args:
+    statistics: the ExampleStatistics artifact of the new data.
+    anomalies: ExampleValidator's ExampleAnomalies artifact.
+    schema: the schema the data was validated against.
+    baseline_statistics: the serving model's training statistics, or None.
+    limits: the thresholds.
+
+  Returns:
+    checks.Problem list, schema anomalies first.
+  """
+  found = []
+  for split in artifact_utils.decode_split_names(anomalies.split_names):
+    found += checks.schema_problems(_anomalies(anomalies, split), split)
+  train = stats_artifact_utils.load_statistics(
+      statistics, configs.TRAIN_SPLIT).proto().datasets[0]
+  found += checks.row_problems(train, limits)
+  found += checks.label_problems(train, limits)
+  if baseline_statistics is not None:
+    for check in (checks.missing_problems, checks.vanished_problems,
+                  checks.drift_problems):
+      found += check(train, baseline_statistics, schema, limits)
+  return found
+
+
+@component
+def DataGate(  # pylint: disable=invalid-name
+    statistics: InputArtifact[ExampleStatistics],
+    anomalies: InputArtifact[ExampleAnomalies],
+    schema: InputArtifact[Schema],
+    push_destination: Parameter[str],
+    thresholds: Parameter[str],
+):
+  """Fails the run if the new data is not fit to train on.
+
+  Args:
+    statistics: StatisticsGen's statistics of the new data.
+    anomalies: ExampleValidator's anomalies.
+    schema: the schema the data was validated against.
+    push_destination: the Pusher's destination, where the serving model's
+      training statistics are.
+    thresholds: configs.DataGateThresholds as thresholds_parameter writes it.
+
+  Raises:
+    DataError: one line per problem, and how to accept a real change.
+  """
+  limits = configs.DataGateThresholds(**json.loads(thresholds))
+  limits = dataclasses.replace(limits, allowed=tuple(limits.allowed))
+  serving = destination.latest_version_dir(push_destination)
+  baseline = destination.training_statistics(serving) if serving else None
+  problems, tolerated = checks.split_tolerated(
+      find_problems(statistics, anomalies,
+                    io_utils.SchemaReader().read(
+                        io_utils.get_only_uri_in_dir(schema.uri)),
+                    baseline, limits), limits)
+  for problem in tolerated:
+    logging.warning('Data gate: tolerated (allowed): %s', problem)
+  compared = (f'the training data of the serving model {serving}' if baseline
+              else 'no earlier data (no pushed model with training statistics)')
+  if problems:
+    raise DataError('\n'.join([
+        f'The data gate stopped the run before training: {len(problems)} '
+        f'problem(s) in the new data, compared with {compared}:',
+        *(f'  {problem}' for problem in problems), HOW_TO_ACCEPT]))
+  logging.info('Data gate: the new data passed, compared with %s.', compared)
