@@ -22,13 +22,14 @@ class CsvSource:
   files: List[Path]
 
 
+# Undecodable bytes are ExampleGen's to report, with their line.
 def _header(path: Path) -> List[str]:
-  with path.open(newline='') as f:
+  with path.open(newline='', errors='replace') as f:
     return next(csv.reader(f), [])
 
 
 def _has_data_row(path: Path) -> bool:
-  with path.open(newline='') as f:
+  with path.open(newline='', errors='replace') as f:
     rows = csv.reader(f)
     next(rows, None)
     return any(any(cell.strip() for cell in row) for row in rows)
