@@ -24,6 +24,7 @@ from absl import logging as absl_logging
 
 from local import data_source
 from local import paths as local_paths
+from local import run_lock
 from models import features
 from pipeline import configs
 
@@ -83,7 +84,8 @@ def main(argv=None) -> int:
     argv: the command line without the program name; None reads sys.argv.
 
   Returns:
-    The exit status: 0 done, 1 the run failed, 2 a bad data source.
+    The exit status: 0 done, 1 the run failed (or the data gate stopped it),
+    2 a bad data source, 3 another run is using the output folder.
   """
   args = _parse_args(argv)
   try:
@@ -93,6 +95,11 @@ def main(argv=None) -> int:
     return 2
 
   paths = local_paths.LocalPaths(args.output_dir.resolve())
+  try:
+    lock = run_lock.acquire(paths.lock_file)  # pylint: disable=unused-variable
+  except run_lock.RunInProgress as e:
+    print(f'error: {e}', file=sys.stderr)
+    return 3
   log_file = _log_to_file(paths.log_dir)
   # Imported only after the checks above: TensorFlow takes seconds to load.
   from tfx.orchestration import metadata

@@ -23,6 +23,7 @@ DOC = configs.PROJECT_ROOT / 'docs' / 'benchmarks.md'
 _START, _END = '<!-- bench:start -->', '<!-- bench:end -->'
 _VENV_BIN = Path(sys.executable).parent
 _COMPONENTS = ('CsvExampleGen', 'StatisticsGen', 'SchemaGen', 'ExampleValidator',
+               'DataGate',
                'Transform', 'Trainer', 'Evaluator', 'Pusher')
 
 

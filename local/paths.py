@@ -34,6 +34,10 @@ class LocalPaths:
   def log_dir(self) -> Path:
     return self.root / 'logs'
 
+  @property
+  def lock_file(self) -> Path:
+    return self.root / '.run.lock'
+
 
 def data_path_from_env() -> Path:
   """The data to read: $DATA_PATH, or the bundled data/."""

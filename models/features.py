@@ -11,6 +11,10 @@ FARE_KEY = 'fare'
 BIG_TIP_FRACTION_DENOMINATOR = 5  # tips > fare / 5
 LABEL_KEY = 'big_tip'
 
+# When the trip started (epoch seconds): not a model input; new data is
+# later by design, so its distribution is not compared with older data's.
+TIME_KEY = 'trip_start_timestamp'
+
 # Heavy-tailed amounts: log1p, then z-score.
 LOG_NUMERIC_FEATURE_KEYS = ['fare', 'trip_miles', 'trip_seconds']
 

@@ -40,7 +40,8 @@ CSV_BLOCK_BYTES = 2 << 20
 class DataGateThresholds:
   """How far new data may be from the data the serving model was trained on
   (its train split) before the run stops ahead of Transform and Trainer."""
-  min_rows: int = 1000
+  # Rows of the train split: fewer cannot train a model worth comparing.
+  min_rows: int = 500
   # Share of rows without a `tips` value.
   max_label_missing: float = 0.01
   # Per feature: how much the share of empty cells may grow.

@@ -26,8 +26,7 @@ BUNDLED_CSV = paths.DEFAULT_DATA_PATH / 'data.csv'
 # The node ids ML Metadata records for the default pipeline.
 ALL_NODES = {
     'CsvExampleGen', 'ImportSchemaGen', 'StatisticsGen', 'ExampleValidator',
-    'DataGate',
-    'Transform', 'Trainer', RESOLVER_ID, 'Evaluator', 'Pusher'
+    'DataGate', 'Transform', 'Trainer', RESOLVER_ID, 'Evaluator', 'Pusher'
 }
 # The tasks of the Vertex AI package: a container step replaces the
 # resolver; the KFP package adds the step that fingerprints the input.
@@ -60,6 +59,17 @@ def run_local_runner(data: Path, output_dir: Path,
   return subprocess.run(
       [sys.executable, str(configs.PROJECT_ROOT / 'local_runner.py')],
       env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def pushed_versions(output_dir: Path) -> dict:
+  """Version directory name -> its files' bytes, of a local run's outputs."""
+  serving = paths.LocalPaths(output_dir).serving_model_dir
+  return {
+      version.name: {
+          str(p.relative_to(version)): p.read_bytes()
+          for p in sorted(version.rglob('*')) if p.is_file()
+      } for version in sorted(serving.iterdir())
+  }
 
 
 def venv_env(**overrides) -> dict:

@@ -22,10 +22,13 @@ TFX_EDGES = {
     'ImportSchemaGen': set(),
     'StatisticsGen': {'CsvExampleGen'},
     'ExampleValidator': {'StatisticsGen', 'ImportSchemaGen'},
-    'Transform': {'CsvExampleGen', 'ImportSchemaGen'},
-    'Trainer': {'CsvExampleGen', 'Transform', 'ImportSchemaGen'},
+    'DataGate': {'StatisticsGen', 'ExampleValidator', 'ImportSchemaGen'},
+    # Nothing trains before the gate passed.
+    'Transform': {'CsvExampleGen', 'ImportSchemaGen', 'DataGate'},
+    'Trainer': {'CsvExampleGen', 'Transform', 'ImportSchemaGen', 'DataGate'},
     'Evaluator': {'CsvExampleGen', 'Trainer'},
-    'Pusher': {'Trainer', 'Evaluator'},
+    # Statistics: stored with the pushed model, for the next run's gate.
+    'Pusher': {'Trainer', 'Evaluator', 'StatisticsGen'},
 }
 
 
@@ -115,9 +118,12 @@ def test_kfp_containers_run_end_to_end_to_a_pushed_model(
   logs = root / 'logs'
   logs.mkdir()
 
-  produced = kfp_launcher.run_package(
+  run = kfp_launcher.run_package(
       package, root / 'storage' / 'pipelines' / configs.PIPELINE_NAME,
-      helpers.container_env(image), logs, workdir=image).outputs
+      helpers.container_env(image), logs, workdir=image)
+  assert not run.failed, [(logs / f'{t}.log').read_text()[-3000:]
+                          for t in run.failed]
+  produced = run.outputs
 
   assert produced['Evaluator']['blessing']['metadata']['blessed'] == 1
   pushed = produced['Pusher']['pushed_model']['metadata']

@@ -13,7 +13,7 @@ from pipeline import pipeline as pipeline_lib
 
 
 @pytest.mark.e2e
-def test_the_same_data_is_served_from_the_cache_new_data_retrains(
+def test_same_data_is_cached_new_data_retrains_bad_data_stops_at_the_gate(
     tmp_path, bundled_rows):
   data = tmp_path / 'data'
   helpers.write_csv(data / 'data.csv', bundled_rows)
@@ -26,13 +26,16 @@ def test_the_same_data_is_served_from_the_cache_new_data_retrains(
   serving = storage / 'serving_model' / 'taxi-tips'
   cache = kfp_launcher.Cache()
 
-  def run(run_id: str) -> kfp_launcher.Run:
+  def run(run_id: str, fails: bool = False) -> kfp_launcher.Run:
     logs = tmp_path / 'logs' / run_id
     logs.mkdir(parents=True)
-    return kfp_launcher.run_package(
+    result = kfp_launcher.run_package(
         package, storage / 'pipelines' / 'taxi-tips',
         helpers.container_env(image), logs, workdir=image, run_id=run_id,
         cache=cache)
+    assert bool(result.failed) == fails, [
+        (logs / f'{t}.log').read_text()[-3000:] for t in result.failed]
+    return result
 
   first = run('run-1')
   every_task = helpers.KFP_TASKS
@@ -57,4 +60,16 @@ def test_the_same_data_is_served_from_the_cache_new_data_retrains(
   baseline = third.outputs[pipeline_lib.LATEST_PUSHED_ID]['baseline']
   assert baseline['metadata']['source'] == str(serving / version)
   assert third.outputs['Evaluator']['blessing']['metadata']['blessed'] == 0
+  assert [p.name for p in serving.iterdir()] == [version]
+
+  # A span without labels: the gate's task fails with the reason in its log,
+  # nothing after it runs, the serving model stays.
+  helpers.write_csv(data / 'data.csv',
+                    [dict(row, tips='') for row in bundled_rows])
+  fourth = run('run-4', fails=True)
+  assert fourth.failed == ['DataGate']
+  assert {'Transform', 'Trainer', 'Evaluator', 'Pusher'} <= set(fourth.skipped)
+  gate_log = (tmp_path / 'logs' / 'run-4' / 'DataGate.log').read_text()
+  assert 'The data gate stopped the run before training' in gate_log
+  assert 'tips: label: expected a value in at least 99% of rows' in gate_log
   assert [p.name for p in serving.iterdir()] == [version]

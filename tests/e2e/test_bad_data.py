@@ -15,17 +15,6 @@ from local import run_report
 pytestmark = pytest.mark.e2e
 
 
-def _versions(output_dir: Path) -> dict:
-  """Version directory name -> its files' bytes."""
-  serving = local_paths.LocalPaths(output_dir).serving_model_dir
-  return {
-      version.name: {
-          str(p.relative_to(version)): p.read_bytes()
-          for p in sorted(version.rglob('*')) if p.is_file()
-      } for version in sorted(serving.iterdir())
-  }
-
-
 @pytest.fixture(scope='module')
 def serving(tmp_path_factory, bundled_rows):
   """An output folder where the bundled data's model serves, and its
@@ -35,7 +24,7 @@ def serving(tmp_path_factory, bundled_rows):
       tmp_path_factory.mktemp('good') / 'data.csv', bundled_rows).parent
   result = helpers.run_local_runner(data, output_dir, timeout=900)
   assert result.returncode == 0, result.stderr[-3000:]
-  versions = _versions(output_dir)
+  versions = helpers.pushed_versions(output_dir)
   assert len(versions) == 1
   return output_dir, versions
 
@@ -93,7 +82,7 @@ def test_too_few_rows_stop_at_the_gate(serving, bundled_rows, tmp_path):
   output_dir, versions = serving
   _expect_stopped(_write(tmp_path, bundled_rows[:40]), output_dir, versions,
                   'The data gate stopped', r'\*: rows: expected at least '
-                  r'1000 rows, seen \d\d', failed_node='DataGate')
+                  r'500 rows, seen \d\d', failed_node='DataGate')
 
 
 @pytest.mark.parametrize('column, value, problem', [
@@ -153,7 +142,7 @@ def test_reordered_columns_and_other_number_forms_still_train(
   for node in ('CsvExampleGen', 'DataGate', 'Trainer', 'Evaluator', 'Pusher'):
     assert summary.node_states[node] == 'COMPLETE', node
   assert summary.blessed is not None  # evaluated against the serving model
-  now = _versions(output_dir)
+  now = helpers.pushed_versions(output_dir)
   assert {v: now[v] for v in versions} == versions
 
 
@@ -174,4 +163,4 @@ def _expect_stopped(data: Path, output_dir: Path, versions: dict, *reasons,
   summary = _summary(output_dir, started)
   assert summary.node_states[failed_node] == 'FAILED'
   assert 'Trainer' not in summary.node_states
-  assert _versions(output_dir) == versions
+  assert helpers.pushed_versions(output_dir) == versions

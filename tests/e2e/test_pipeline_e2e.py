@@ -28,8 +28,8 @@ SMALL_DATA_THRESHOLDS = dataclasses.replace(
     configs.EVAL_THRESHOLDS, min_auc=0.85, min_accuracy=0.85)
 
 
-def _run(data_dir: Path, output_dir: Path,
-         train_steps: int) -> run_report.RunSummary:
+def _run(data_dir: Path, output_dir: Path, train_steps: int,
+         eval_thresholds=SMALL_DATA_THRESHOLDS) -> run_report.RunSummary:
   paths = local_paths.LocalPaths(output_dir)
   started = time.time()
   tfx.orchestration.LocalDagRunner().run(
@@ -40,21 +40,10 @@ def _run(data_dir: Path, output_dir: Path,
           serving_model_dir=str(paths.serving_model_dir),
           train_steps=train_steps,
           eval_steps=5,
-          eval_thresholds=SMALL_DATA_THRESHOLDS,
+          eval_thresholds=eval_thresholds,
           metadata_connection_config=tfx.orchestration.metadata
           .sqlite_metadata_connection_config(str(paths.metadata_path))))
   return run_report.latest_run(str(paths.metadata_path), since=started)
-
-
-def _pushed_versions(output_dir: Path) -> dict:
-  """Version directory -> its files' bytes."""
-  serving = local_paths.LocalPaths(output_dir).serving_model_dir
-  return {
-      version.name: {
-          p.relative_to(version): p.read_bytes()
-          for p in sorted(version.rglob('*')) if p.is_file()
-      } for version in sorted(serving.iterdir())
-  }
 
 
 @pytest.fixture(scope='module')
@@ -69,7 +58,7 @@ def first_run(small_data_dir, output_dir) -> run_report.RunSummary:
 
 @pytest.fixture(scope='module')
 def pushed_after_first_run(first_run, output_dir) -> dict:
-  return _pushed_versions(output_dir)
+  return helpers.pushed_versions(output_dir)
 
 
 @pytest.fixture(scope='module')
@@ -185,7 +174,7 @@ def test_unchanged_rerun_is_cached_through_the_pusher(
   assert unchanged_run.baseline_model is None
   assert unchanged_run.blessed is True
   assert unchanged_run.pushed_model is None
-  assert _pushed_versions(output_dir) == pushed_after_first_run
+  assert helpers.pushed_versions(output_dir) == pushed_after_first_run
 
 
 def test_second_run_compares_against_the_first_blessed_model(
@@ -205,7 +194,7 @@ def test_regressed_model_is_not_blessed_and_nothing_is_pushed(
     regressed_run, pushed_after_first_run, output_dir):
   assert regressed_run.blessed is False
   assert regressed_run.pushed_model is None
-  assert _pushed_versions(output_dir) == pushed_after_first_run
+  assert helpers.pushed_versions(output_dir) == pushed_after_first_run
   report = run_report.format_summary(regressed_run)
   assert 'did not bless' in report
   # Both models' figures, and the failed check that withheld the blessing.
@@ -233,3 +222,16 @@ def test_regression_is_caught_by_the_change_threshold(regressed_run, output_dir)
   assert any(f.metric_key.name == 'auc' and
              f.metric_threshold.HasField('change_threshold')
              for f in failures)
+
+
+def test_a_first_model_below_the_thresholds_is_not_blessed(
+    small_data_dir, tmp_path):
+  # The configured floors, on a model trained for a few steps.
+  run = _run(small_data_dir, tmp_path, train_steps=3,
+             eval_thresholds=configs.EVAL_THRESHOLDS)
+  assert run.baseline_model is None
+  assert run.blessed is False
+  assert run.pushed_model is None
+  assert not local_paths.LocalPaths(tmp_path).serving_model_dir.exists()
+  assert re.search(r'^  auc of the model: 0\.\d{4}, required at least 0\.93$',
+                   run_report.format_summary(run), re.MULTILINE)

@@ -125,6 +125,9 @@ class Run:
   outputs: Dict[str, dict]  # task -> output key -> artifact
   parameters: Dict[str, dict]  # task -> output parameter -> value
   executed: List[str]  # the rest were served from the cache
+  failed: List[str] = dataclasses.field(default_factory=list)
+  # Not run because a task they depend on failed (or was itself skipped).
+  skipped: List[str] = dataclasses.field(default_factory=list)
 
 
 def _cache_key(inputs: dict, outputs: dict, component: dict,
@@ -144,9 +147,9 @@ def _cache_key(inputs: dict, outputs: dict, component: dict,
 
 
 def _execute(container: dict, inputs: dict, outputs: dict, task_dir: Path,
-             env: Dict[str, str], workdir: Path, log: Path) -> dict:
+             env: Dict[str, str], workdir: Path, log: Path) -> Optional[dict]:
   """Runs the container; returns its executor output (artifact updates and
-  output parameters)."""
+  output parameters), or None if it failed."""
   # Where the launcher of KFP 2.4 puts it, /tmp/kfp_outputs/
   # output_metadata.json, in the pod's own /tmp (OutputMetadataFilepath in
   # backend/src/v2/component/launcher_v2.go; the newest releases put it under
@@ -159,8 +162,9 @@ def _execute(container: dict, inputs: dict, outputs: dict, task_dir: Path,
   argv = [executor_input if a == EXECUTOR_INPUT_PLACEHOLDER else a
           for a in [*container.get('command', []), *container.get('args', [])]]
   with open(log, 'w') as f:
-    subprocess.run(argv, env=env, cwd=workdir, stdout=f,
-                   stderr=subprocess.STDOUT, check=True, timeout=1800)
+    if subprocess.run(argv, env=env, cwd=workdir, stdout=f,
+                      stderr=subprocess.STDOUT, timeout=1800).returncode:
+      return None
   return json.loads(output_file.read_text()) if output_file.exists() else {}
 
 
@@ -186,8 +190,9 @@ def run_package(package: Path, pipeline_root: Path, env: Dict[str, str],
                 cache: Optional[Cache] = None) -> Run:
   """Runs every task in workdir (the image's WORKDIR) with only `env`, its
   outputs under pipeline_root / <pipeline name> / run_id; a task whose caching is on and
-  whose key is in `cache` is not run but takes the cached outputs. Raises
-  CalledProcessError on a failed task."""
+  whose key is in `cache` is not run but takes the cached outputs. A task
+  that fails is recorded in Run.failed; as Argo does, the tasks that depend
+  on it are not run (Run.skipped) and the others are."""
   spec = load_pipeline_spec(package)
   problems = kfp_backend_rules.package_problems(spec)
   if problems:
@@ -200,6 +205,9 @@ def run_package(package: Path, pipeline_root: Path, env: Dict[str, str],
   run = Run({}, {}, [])
   for task_name in task_order(spec):
     task = tasks[task_name]
+    if set(task.get('dependentTasks', [])) & {*run.failed, *run.skipped}:
+      run.skipped.append(task_name)
+      continue
     container = executor_container(spec, task_name)
     component = spec['components'][task['componentRef']['name']]
     # <root>/<pipeline>/<run id>/<task>/<salt>/<key>, as KFP 2.4's driver
@@ -219,6 +227,9 @@ def run_package(package: Path, pipeline_root: Path, env: Dict[str, str],
     if not cached:
       written = _execute(container, inputs, outputs, task_dir, env, workdir,
                          log_dir / f'{task_name}.log')
+      if written is None:
+        run.failed.append(task_name)
+        continue
       cached = {'artifacts': {}, 'parameters': written.get(
           'parameterValues', {})}
       for name, declared in outputs.items():

@@ -15,6 +15,7 @@ no comparison run.
 
 import dataclasses
 import json
+import os
 
 from absl import logging
 from tfx.components.example_validator import executor as validator_executor
@@ -47,8 +48,8 @@ def thresholds_parameter(thresholds: configs.DataGateThresholds) -> str:
 
 
 def _anomalies(artifact, split: str) -> anomalies_pb2.Anomalies:
-  path = f'{artifact_utils.get_split_uri([artifact], split)}/' \
-         f'{validator_executor.DEFAULT_FILE_NAME}'
+  path = os.path.join(artifact_utils.get_split_uri([artifact], split),
+                      validator_executor.DEFAULT_FILE_NAME)
   return anomalies_pb2.Anomalies.FromString(io_utils.read_bytes_file(path))
 
 
@@ -103,7 +104,6 @@ def DataGate(  # pylint: disable=invalid-name
     DataError: one line per problem, and how to accept a real change.
   """
   limits = configs.DataGateThresholds(**json.loads(thresholds))
-  limits = dataclasses.replace(limits, allowed=tuple(limits.allowed))
   serving = destination.latest_version_dir(push_destination)
   baseline = destination.training_statistics(serving) if serving else None
   problems, tolerated = checks.split_tolerated(
