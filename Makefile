@@ -19,10 +19,12 @@ test: $(STAMP)
 
 venv: $(STAMP)
 
-$(STAMP): requirements.lock
+$(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 10) else f"Python 3.10 is required (TFX 1.16); {sys.executable} is {v[0]}.{v[1]}. Install it with pyenv or pass PYTHON=/path/to/python3.10")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	# The project itself, editable, for the taxi-tips command on the venv's PATH.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	$(PY) -m pip check
 	touch $(STAMP)
 

@@ -43,7 +43,8 @@ def build_pipeline(settings: cluster_settings.KubeflowSettings):
       # Neither backend runs our ML Metadata query
       # (pipeline/components/baseline/).
       baseline='latest_pushed',
-      beam_pipeline_args=settings.beam_pipeline_args())
+      beam_pipeline_args=settings.beam_pipeline_args(),
+      image=settings.image_name)
   containers = [c for c in tfx_pipeline.components
                 if isinstance(c, BaseComponent)]  # a Resolver runs none
   resources = cluster_settings.resources_by_component(c.id for c in containers)

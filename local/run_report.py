@@ -1,6 +1,7 @@
 """What a finished local run did, read back from ML Metadata."""
 
 import dataclasses
+import json
 import os
 from typing import Dict, List, Optional
 
@@ -8,6 +9,8 @@ from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
 from local import eval_summary
+from pipeline.components.serving_check import component as serving_check
+from pipeline.metrics import eval_results
 
 _State = metadata_store_pb2.Execution.State
 
@@ -20,6 +23,7 @@ class RunSummary:
   trained_model: Optional[str] = None  # URI of the model evaluated
   baseline_model: Optional[str] = None  # what the Evaluator compared against
   evaluation: Optional[str] = None  # URI of the Evaluator's TFMA output
+  serving_check: Optional[str] = None  # URI of the ServingCheck's verdict
 
 
 def _store(metadata_path: str) -> metadata_store.MetadataStore:
@@ -84,6 +88,8 @@ def latest_run(metadata_path: str, since: float = 0.) -> Optional[RunSummary]:
     props = artifact.custom_properties
     if artifact.type == 'ModelEvaluation':
       summary.evaluation = artifact.uri
+    elif artifact.type == 'InfraBlessing':
+      summary.serving_check = artifact.uri
     elif artifact.type == 'ModelBlessing':
       summary.blessed = props['blessed'].int_value == 1
     elif (artifact.type == 'PushedModel' and props['pushed'].int_value == 1
@@ -94,13 +100,28 @@ def latest_run(metadata_path: str, since: float = 0.) -> Optional[RunSummary]:
 
 def _evaluation_lines(evaluation_uri: str) -> List[str]:
   lines = ['Evaluation on the eval split:']
-  models = eval_summary.overall_metrics(evaluation_uri)
+  models = eval_results.overall_metrics(evaluation_uri)
   # The candidate ('' when it had no baseline) first.
   for model, metrics in sorted(models.items(), key=lambda m: m[0] == 'baseline'):
     values = '  '.join(f'{label} {metrics[name]:.3f}'
-                       for name, label in eval_summary.REPORTED_METRICS.items()
+                       for name, label in eval_results.REPORTED_METRICS.items()
                        if name in metrics)
     lines.append(f'  {model or "model":10} {values}')
+  return lines
+
+
+def _serving_check_lines(uri: str) -> List[str]:
+  path = os.path.join(uri, serving_check.RESULT_FILE)
+  if not os.path.exists(path):
+    return []
+  with open(path) as f:
+    result = json.load(f)
+  lines = [f'Serving check: {"passed" if result["passed"] else "FAILED"}: '
+           f'{result["reason"]}']
+  for signature, latencies in result['latency'].items():
+    lines.append(f'  {signature:16} ' + '  '.join(
+        f'{size}: p50 {l["p50_ms"]:.1f} ms, p99 {l["p99_ms"]:.1f} ms'
+        for size, l in latencies.items()))
   return lines
 
 
@@ -119,6 +140,8 @@ def format_summary(summary: RunSummary) -> str:
     lines.append(f'Baseline (last blessed model): {summary.baseline_model}')
   if summary.evaluation:
     lines += _evaluation_lines(summary.evaluation)
+  if summary.serving_check:
+    lines += _serving_check_lines(summary.serving_check)
   if summary.pushed_model:
     lines.append(f'Pushed model: {summary.pushed_model}')
   elif summary.blessed is False:

@@ -102,6 +102,13 @@ EVAL_THRESHOLDS = EvalThresholds()
 # precision, recall).
 DECISION_THRESHOLD = 0.5
 
+# --- Serving check (pipeline/components/serving_check/) -----------------------
+# Eval rows each signature of a blessed model answers in a fresh process;
+# the answers may differ from the Evaluator's by this much (float noise).
+SERVING_CHECK_ROWS = 100
+SERVING_CHECK_TOLERANCE = 1e-6
+SERVING_CHECK_TIMEOUT = 300  # seconds for loading and querying
+
 # --- Beam --------------------------------------------------------------------
 # Naming an SDK image stops TFX from building and staging an sdist of
 # itself for Beam workers in every Beam component: the DirectRunner runs on

@@ -28,6 +28,7 @@ from pipeline.components.baseline.strategy import PreviousBlessedModelStrategy
 from pipeline.components.csv_example_gen.component import ArrowCsvExampleGen
 from pipeline.components.data_gate import component as data_gate_lib
 from pipeline.components.pusher.component import Pusher
+from pipeline.components.serving_check.component import ServingCheck
 from pipeline.metrics.eval_config import create_eval_config
 
 # Node ids, also the names ML Metadata records executions under.
@@ -97,10 +98,11 @@ def _baseline(baseline: str, candidate: Channel, serving_model_dir: str):
 
 
 def _transform_and_trainer(example_gen, schema_gen, train_steps: int,
-                           eval_steps: int, hparams: dict):
-  """Transform and Trainer running the model code of models/."""
-  # Part of both components' parameters, so a models/ edit re-runs them.
-  code_fingerprint = model_code_fingerprint()
+                           eval_steps: int, hparams: dict,
+                           code_fingerprint: str):
+  """Transform and Trainer running the model code of models/; the code's
+  fingerprint is part of both components' parameters, so a models/ edit
+  re-runs them."""
   transform = Transform(
       examples=example_gen.outputs['examples'],
       schema=schema_gen.outputs['schema'],
@@ -146,8 +148,10 @@ def create_pipeline(
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
     beam_pipeline_args: Optional[List[str]] = None,
     enable_cache: bool = True,
+    image: Optional[str] = None,
 ) -> tfx_pipeline.Pipeline:
-  """The taxi-tips DAG: ExampleGen -> ... -> Evaluator -> Pusher.
+  """The taxi-tips DAG: ExampleGen -> ... -> Evaluator -> ServingCheck ->
+  Pusher.
 
   Args:
     pipeline_name: the name ML Metadata and Kubeflow record runs under.
@@ -168,6 +172,8 @@ def create_pipeline(
     metadata_connection_config: the ML Metadata store (local runs).
     beam_pipeline_args: Beam options (default: configs.BEAM_PIPELINE_ARGS).
     enable_cache: reuse the outputs of executions with the same inputs.
+    image: the container image the tasks run (cluster runs), recorded with
+      each pushed version.
 
   Returns:
     The tfx Pipeline.
@@ -193,9 +199,10 @@ def create_pipeline(
       push_destination=serving_model_dir,
       thresholds=data_gate_lib.thresholds_parameter(data_gate))
 
+  code_fingerprint = model_code_fingerprint()
   transform, trainer = _transform_and_trainer(
       example_gen, schema_gen, train_steps, eval_steps,
-      hparams or configs.HPARAMS)
+      hparams or configs.HPARAMS, code_fingerprint)
   # Nothing is trained on data the gate stopped.
   transform.add_upstream_node(gate)
   trainer.add_upstream_node(gate)
@@ -207,18 +214,28 @@ def create_pipeline(
       baseline_model=baseline_model,
       eval_config=create_eval_config(eval_thresholds,
                                      features.SLICE_FEATURE_KEYS))
+  serving_check = ServingCheck(
+      model=trainer.outputs['model'],
+      blessing=evaluator.outputs['blessing'],
+      examples=example_gen.outputs['examples'],
+      rows=configs.SERVING_CHECK_ROWS)
   pusher = Pusher(
       model=trainer.outputs['model'],
       model_blessing=evaluator.outputs['blessing'],
+      infra_blessing=serving_check.outputs['infra_blessing'],
       push_destination=pusher_pb2.PushDestination(
           filesystem={'base_directory': serving_model_dir}),
-      statistics=statistics_gen.outputs['statistics'])
+      statistics=statistics_gen.outputs['statistics'],
+      model_evaluation=evaluator.outputs['evaluation'],
+      record={'code_fingerprint': code_fingerprint, 'image': image,
+              'data': bigquery_query or f'{data_root}/{data_pattern}'})
 
   return tfx_pipeline.Pipeline(
       pipeline_name=pipeline_name,
       pipeline_root=pipeline_root,
       components=[example_gen, statistics_gen, schema_gen, example_validator,
-                  gate, transform, trainer, baseline_node, evaluator, pusher],
+                  gate, transform, trainer, baseline_node, evaluator,
+                  serving_check, pusher],
       enable_cache=enable_cache,
       metadata_connection_config=metadata_connection_config,
       beam_pipeline_args=beam_pipeline_args or configs.BEAM_PIPELINE_ARGS)

@@ -8,6 +8,7 @@ version is only loadable with. A folder without it, left by a crash, is
 never taken as a version.
 """
 
+import json
 import os
 import time
 from typing import Optional
@@ -24,6 +25,8 @@ _STAGING_PREFIX = '.incomplete-'
 # TFDV statistics of the data a version was trained on (its train split),
 # for the data gate. assets.extra/ holds files for tools beside TF Serving.
 TRAINING_STATISTICS = os.path.join('assets.extra', 'training_statistics.pb')
+# Where a version came from (run, metrics, code, image, rollback), JSON.
+RECORD = os.path.join('assets.extra', 'record.json')
 
 
 def _versions(push_destination: str) -> list:
@@ -49,7 +52,8 @@ def latest_version_dir(push_destination: str) -> str:
 
 
 def publish(saved_model_dir: str, push_destination: str,
-            training_statistics: Optional[str] = None) -> str:
+            training_statistics: Optional[str] = None,
+            record: Optional[dict] = None) -> str:
   """Copies a SavedModel in as the new highest version, appearing whole.
 
   Args:
@@ -57,6 +61,8 @@ def publish(saved_model_dir: str, push_destination: str,
     push_destination: a local or GCS folder of numbered version folders.
     training_statistics: a binary DatasetFeatureStatisticsList file to
       store with it as TRAINING_STATISTICS.
+    record: what to say of the version in its RECORD, besides its number
+      and the time (`version`, `pushed_at`).
 
   Returns:
     The new version folder's path; its name is the time in seconds, or one
@@ -76,7 +82,13 @@ def publish(saved_model_dir: str, push_destination: str,
   io_utils.copy_dir(saved_model_dir, staged)
   if training_statistics:
     io_utils.copy_file(training_statistics,
-                       os.path.join(staged, TRAINING_STATISTICS))
+                       os.path.join(staged, TRAINING_STATISTICS),
+                       overwrite=True)
+  io_utils.write_string_file(
+      os.path.join(staged, RECORD),
+      json.dumps({**(record or {}), 'version': int(version),
+                  'pushed_at': time.strftime('%Y-%m-%dT%H:%M:%SZ',
+                                             time.gmtime())}, indent=1))
   if '://' not in push_destination:
     fileio.rename(staged, final)  # atomic on one file system
     return final
@@ -85,6 +97,19 @@ def publish(saved_model_dir: str, push_destination: str,
                      os.path.join(final, _SAVED_MODEL))
   fileio.rmtree(staged)
   return final
+
+
+def versions(push_destination: str) -> list:
+  """The complete versions' numbers, newest first."""
+  return _versions(push_destination)[::-1]
+
+
+def version_record(version_dir: str) -> dict:
+  """A version's RECORD; {} for a version pushed without one."""
+  path = os.path.join(version_dir, RECORD)
+  if not fileio.exists(path):
+    return {}
+  return json.loads(io_utils.read_string_file(path))
 
 
 def training_statistics(

@@ -27,8 +27,9 @@ TFX_EDGES = {
     'Transform': {'CsvExampleGen', 'ImportSchemaGen', 'DataGate'},
     'Trainer': {'CsvExampleGen', 'Transform', 'ImportSchemaGen', 'DataGate'},
     'Evaluator': {'CsvExampleGen', 'Trainer'},
+    'ServingCheck': {'Trainer', 'Evaluator', 'CsvExampleGen'},
     # Statistics: stored with the pushed model, for the next run's gate.
-    'Pusher': {'Trainer', 'Evaluator', 'StatisticsGen'},
+    'Pusher': {'Trainer', 'Evaluator', 'ServingCheck', 'StatisticsGen'},
 }
 
 

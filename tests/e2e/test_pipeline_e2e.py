@@ -1,50 +1,23 @@
 """The whole DAG on a slice of the data, through LocalDagRunner, SQLite ML
 Metadata and Beam's DirectRunner; then a regressed model must not be pushed."""
 
-import dataclasses
 from pathlib import Path
 import re
-import time
 
 import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_model_analysis as tfma
-from tfx import v1 as tfx
 
 import helpers
 from pipeline import configs
-from local import eval_summary
 from local import paths as local_paths
 from local import run_report
 from models import features
-from pipeline import pipeline as pipeline_lib
+from pipeline.metrics import eval_results
 from pipeline.pipeline import RESOLVER_ID
 
 pytestmark = pytest.mark.e2e
-
-# 4,000 rows cannot reach the full data's floor; the mechanics are the point.
-SMALL_DATA_THRESHOLDS = dataclasses.replace(
-    configs.EVAL_THRESHOLDS, min_auc=0.85, min_accuracy=0.85)
-
-
-def _run(data_dir: Path, output_dir: Path, train_steps: int,
-         eval_thresholds=SMALL_DATA_THRESHOLDS) -> run_report.RunSummary:
-  paths = local_paths.LocalPaths(output_dir)
-  started = time.time()
-  tfx.orchestration.LocalDagRunner().run(
-      pipeline_lib.create_pipeline(
-          pipeline_name=configs.PIPELINE_NAME,
-          pipeline_root=str(paths.pipeline_root),
-          data_root=str(data_dir),
-          serving_model_dir=str(paths.serving_model_dir),
-          train_steps=train_steps,
-          eval_steps=5,
-          eval_thresholds=eval_thresholds,
-          metadata_connection_config=tfx.orchestration.metadata
-          .sqlite_metadata_connection_config(str(paths.metadata_path))))
-  return run_report.latest_run(str(paths.metadata_path), since=started)
-
 
 @pytest.fixture(scope='module')
 def output_dir(tmp_path_factory) -> Path:
@@ -53,7 +26,7 @@ def output_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope='module')
 def first_run(small_data_dir, output_dir) -> run_report.RunSummary:
-  return _run(small_data_dir, output_dir, train_steps=150)
+  return helpers.run_pipeline(small_data_dir, output_dir, train_steps=150)
 
 
 @pytest.fixture(scope='module')
@@ -65,14 +38,14 @@ def pushed_after_first_run(first_run, output_dir) -> dict:
 def unchanged_run(pushed_after_first_run, small_data_dir,
                   output_dir) -> run_report.RunSummary:
   """The first run again, nothing changed."""
-  return _run(small_data_dir, output_dir, train_steps=150)
+  return helpers.run_pipeline(small_data_dir, output_dir, train_steps=150)
 
 
 @pytest.fixture(scope='module')
 def regressed_run(unchanged_run, small_data_dir,
                   output_dir) -> run_report.RunSummary:
   """Same data, a model trained for 3 steps: clearly worse than the first."""
-  return _run(small_data_dir, output_dir, train_steps=3)
+  return helpers.run_pipeline(small_data_dir, output_dir, train_steps=3)
 
 
 def test_first_run_completes_every_node_and_pushes_one_version(
@@ -88,10 +61,11 @@ def test_first_run_completes_every_node_and_pushes_one_version(
 
 
 def test_report_shows_the_evaluation_of_the_pushed_model(first_run):
-  metrics = eval_summary.overall_metrics(first_run.evaluation)
+  metrics = eval_results.overall_metrics(first_run.evaluation)
   assert set(metrics) == {''}  # one model: there was no baseline
-  assert metrics['']['auc'] >= SMALL_DATA_THRESHOLDS.min_auc
-  assert metrics['']['binary_accuracy'] >= SMALL_DATA_THRESHOLDS.min_accuracy
+  assert metrics['']['auc'] >= helpers.SMALL_DATA_THRESHOLDS.min_auc
+  assert (metrics['']['binary_accuracy'] >=
+          helpers.SMALL_DATA_THRESHOLDS.min_accuracy)
   report = run_report.format_summary(first_run)
   assert (f"model      AUC {metrics['']['auc']:.3f}  "
           f"accuracy {metrics['']['binary_accuracy']:.3f}") in report
@@ -198,7 +172,7 @@ def test_regressed_model_is_not_blessed_and_nothing_is_pushed(
   report = run_report.format_summary(regressed_run)
   assert 'did not bless' in report
   # Both models' figures, and the failed check that withheld the blessing.
-  metrics = eval_summary.overall_metrics(regressed_run.evaluation)
+  metrics = eval_results.overall_metrics(regressed_run.evaluation)
   assert metrics['candidate']['auc'] < metrics['baseline']['auc']
   assert re.search(r'^  candidate +AUC 0\.\d{3}', report, re.MULTILINE)
   assert re.search(r'^  baseline +AUC 0\.\d{3}', report, re.MULTILINE)
@@ -227,7 +201,7 @@ def test_regression_is_caught_by_the_change_threshold(regressed_run, output_dir)
 def test_a_first_model_below_the_thresholds_is_not_blessed(
     small_data_dir, tmp_path):
   # The configured floors, on a model trained for a few steps.
-  run = _run(small_data_dir, tmp_path, train_steps=3,
+  run = helpers.run_pipeline(small_data_dir, tmp_path, train_steps=3,
              eval_thresholds=configs.EVAL_THRESHOLDS)
   assert run.baseline_model is None
   assert run.blessed is False

@@ -38,16 +38,22 @@ def models(tmp_path_factory):
   return artifacts
 
 
-def _push(model, destination: Path, tmp_path: Path, blessed: int = 1):
-  """Runs the Pusher's executor; returns its PushedModel artifact."""
+def _push(model, destination: Path, tmp_path: Path, blessed: int = 1,
+          serves: int = 1):
+  """Runs the Pusher's executor, with the Evaluator's blessing and the
+  serving check's verdict; returns its PushedModel artifact."""
   blessing = standard_artifacts.ModelBlessing()
   blessing.uri = str(tmp_path / 'blessing')
   blessing.set_int_custom_property('blessed', blessed)
+  serving_check = standard_artifacts.InfraBlessing()
+  serving_check.uri = str(tmp_path / 'serving_check')
+  serving_check.set_int_custom_property('blessed', serves)
   pushed = standard_artifacts.PushedModel()
   pushed.uri = str(tmp_path / f'pushed-{len(list(tmp_path.iterdir()))}')
   fileio.makedirs(pushed.uri)
   executor.Executor().Do(
-      {specs.MODEL_KEY: [model], specs.MODEL_BLESSING_KEY: [blessing]},
+      {specs.MODEL_KEY: [model], specs.MODEL_BLESSING_KEY: [blessing],
+       specs.INFRA_BLESSING_KEY: [serving_check]},
       {specs.PUSHED_MODEL_KEY: [pushed]},
       {specs.PUSH_DESTINATION_KEY: proto_utils.proto_to_json(
           pusher_pb2.PushDestination(
@@ -89,6 +95,24 @@ def test_a_model_that_is_not_blessed_is_not_pushed(models, tmp_path):
   pushed = _push(models[0], destination, tmp_path, blessed=0)
   assert pushed.get_int_custom_property('pushed') == 0
   assert not destination.exists()
+
+
+def test_a_model_that_failed_the_serving_check_is_not_pushed(models,
+                                                             tmp_path):
+  destination = tmp_path / 'serving'
+  pushed = _push(models[0], destination, tmp_path, serves=0)
+  assert pushed.get_int_custom_property('pushed') == 0
+  assert not destination.exists()
+
+
+def test_a_pushed_version_carries_its_record(models, tmp_path):
+  destination = tmp_path / 'serving'
+  pushed = _push(models[0], destination, tmp_path)
+  version = pushed.get_string_custom_property('pushed_destination')
+  record = push_destination.version_record(version)
+  assert record['version'] == int(Path(version).name)
+  assert record['model'] == models[0].uri
+  assert record['pushed_at'].endswith('Z')
 
 
 def test_a_partial_version_is_never_the_newest_model(models, tmp_path):

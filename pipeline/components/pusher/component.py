@@ -1,6 +1,7 @@
 """TFX's Pusher with an executor that never pushes the serving model again and
-stores the model's training statistics with it."""
+stores with each version its training statistics and a record of its origin."""
 
+import json
 from typing import Optional
 
 from tfx.components.pusher import component as pusher_component
@@ -21,32 +22,46 @@ class PusherSpec(standard_component_specs.PusherSpec):
       executor.STATISTICS_KEY:
           component_spec.ChannelParameter(
               type=standard_artifacts.ExampleStatistics, optional=True),
+      executor.EVALUATION_KEY:
+          component_spec.ChannelParameter(
+              type=standard_artifacts.ModelEvaluation, optional=True),
   }
 
 
 class Pusher(pusher_component.Pusher):
-  """TFX's Pusher (same outputs), minus duplicate versions, plus statistics."""
+  """TFX's Pusher (same outputs), minus duplicate versions, plus statistics
+  and a record."""
   SPEC_CLASS = PusherSpec
   EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
 
   def __init__(self, model: channel.BaseChannel,
                model_blessing: channel.BaseChannel,
+               infra_blessing: channel.BaseChannel,
                push_destination: pusher_pb2.PushDestination,
-               statistics: Optional[channel.BaseChannel] = None):
+               statistics: Optional[channel.BaseChannel] = None,
+               model_evaluation: Optional[channel.BaseChannel] = None,
+               record: Optional[dict] = None):
     """Constructs the component.
 
     Args:
       model: the Trainer's model.
       model_blessing: the Evaluator's blessing.
+      infra_blessing: the serving check's verdict.
       push_destination: a file system folder of numbered versions.
       statistics: StatisticsGen's statistics of the training data, stored
         with each pushed version for the data gate.
+      model_evaluation: the Evaluator's evaluation, whose overall metrics
+        the version's record keeps.
+      record: more for the record (JSON values): code fingerprint, image.
     """
     base_component.BaseComponent.__init__(  # pylint: disable=non-parent-init-called
         self,
         spec=PusherSpec(
             model=model,
             model_blessing=model_blessing,
+            infra_blessing=infra_blessing,
             push_destination=push_destination,
             statistics=statistics,
+            model_evaluation=model_evaluation,
+            custom_config=json.dumps(record or {}, sort_keys=True),
             pushed_model=channel.Channel(type=standard_artifacts.PushedModel)))

@@ -5,8 +5,10 @@ A re-run with nothing changed re-evaluates the serving model against itself
 would then copy it once more as a new version. This one pushes only a model
 that differs from the newest version already at the destination, and
 publishes it so that it appears whole (push_destination.publish), with the
-statistics of the data it was trained on.
+statistics of the data it was trained on and a record of where it came from.
 """
+
+import json
 
 import os
 
@@ -21,8 +23,10 @@ from tfx.utils import proto_utils
 
 from pipeline import configs
 from pipeline.components import push_destination
+from pipeline.metrics import eval_results
 
 STATISTICS_KEY = 'statistics'
+EVALUATION_KEY = 'model_evaluation'
 
 
 def _training_statistics_file(input_dict) -> str:
@@ -32,6 +36,21 @@ def _training_statistics_file(input_dict) -> str:
   return os.path.join(
       artifact_utils.get_split_uri(input_dict[STATISTICS_KEY], configs.TRAIN_SPLIT),
       stats_artifact_utils.BINARY_PB_BASENAME)
+
+
+def _record(input_dict, exec_properties, run_id) -> dict:
+  """What the version's record says of its origin."""
+  [model] = input_dict[standard_component_specs.MODEL_KEY]
+  evaluations = input_dict.get(EVALUATION_KEY)
+  return {
+      'run_id': run_id,
+      'model': model.uri,
+      # {'candidate': {...}, 'baseline': {...}}, or {'': {...}} alone.
+      'metrics': (eval_results.overall_metrics(evaluations[0].uri)
+                  if evaluations else {}),
+      **json.loads(exec_properties.get(
+          standard_component_specs.CUSTOM_CONFIG_KEY) or '{}'),
+  }
 
 
 class Executor(pusher_executor.Executor):
@@ -56,7 +75,9 @@ class Executor(pusher_executor.Executor):
       self._MarkNotPushed(model_push)
       return
     version_dir = push_destination.publish(
-        model_path, base, _training_statistics_file(input_dict))
+        model_path, base, _training_statistics_file(input_dict),
+        _record(input_dict, exec_properties,
+                self._context.pipeline_run_id if self._context else None))
     logging.info('Model pushed to %s.', version_dir)
     # Archived with the artifact, as TFX's Pusher does.
     io_utils.copy_dir(model_path, model_push.uri)

@@ -1,0 +1,142 @@
+"""The serving check: will a model server load the blessed model and answer
+as the Evaluator saw it answer? Run before every push, on every target.
+
+TFX's InfraValidator needs Docker or Kubernetes access from the step and
+does not run on Kubeflow V2 or Vertex AI. This step needs neither: it loads
+the model in a fresh process from its files alone, as TF Serving does
+(probe.py), queries both request signatures with rows of the eval split, and
+compares their answers with the model called as the Evaluator calls it (its
+`serving_default`, in this step's process). It records each signature's
+latency. Its InfraBlessing gates the Pusher: a failure means no push, with
+the reason in the artifact and the run report.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from absl import logging
+import numpy as np
+import tensorflow as tf
+from tfx.dsl.component.experimental.annotations import InputArtifact
+from tfx.dsl.component.experimental.annotations import OutputArtifact
+from tfx.dsl.component.experimental.annotations import Parameter
+from tfx.dsl.component.experimental.decorators import component
+from tfx.types import artifact_utils
+from tfx.types.standard_artifacts import Examples
+from tfx.types.standard_artifacts import InfraBlessing
+from tfx.types.standard_artifacts import Model
+from tfx.types.standard_artifacts import ModelBlessing
+from tfx.utils import io_utils
+from tfx.utils import path_utils
+
+from models import signatures
+from models.model import PREDICTION_KEY
+from pipeline import configs
+
+RESULT_FILE = 'serving_check.json'
+
+
+def _eval_rows(examples, rows: int) -> list:
+  files = io_utils.all_files_pattern(
+      artifact_utils.get_split_uri([examples], configs.EVAL_SPLIT))
+  dataset = tf.data.TFRecordDataset(tf.io.gfile.glob(files), 'GZIP')
+  return [record.numpy() for record in dataset.take(rows)]
+
+
+def _probe(model_dir: str, rows: list, workdir: str) -> dict:
+  """probe.py's findings, from a process of its own."""
+  examples_file = os.path.join(workdir, 'examples.tfrecord')
+  with tf.io.TFRecordWriter(examples_file) as writer:
+    for row in rows:
+      writer.write(row)
+  out = os.path.join(workdir, 'probe.json')
+  done = subprocess.run(
+      [sys.executable, '-m', 'pipeline.components.serving_check.probe',
+       model_dir, examples_file, out, signatures.SERVING_DEFAULT,
+       signatures.SERVING_RAW, PREDICTION_KEY],
+      capture_output=True, text=True, timeout=configs.SERVING_CHECK_TIMEOUT,
+      check=False)
+  if done.returncode:
+    tail = done.stderr.strip().splitlines()[-1:] or ['no output']
+    raise RuntimeError(f'loading and querying the model in a fresh process '
+                       f'failed: {tail[0]}')
+  with open(out) as f:
+    return json.load(f)
+
+
+def _first_line(error: Exception) -> str:
+  return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _failed(reason: str) -> dict:
+  return {'passed': False, 'reason': reason, 'latency': {},
+          'max_difference': {}}
+
+
+def check(model_dir: str, rows: list) -> dict:
+  """The serving check of one SavedModel.
+
+  Args:
+    model_dir: the SavedModel.
+    rows: serialized tf.Examples (eval split) to query it with.
+
+  Returns:
+    {'passed': bool, 'reason': str, 'latency': probe.py's latencies,
+     'max_difference': signature -> largest difference to the reference}.
+  """
+  try:
+    reference = tf.saved_model.load(model_dir).signatures[
+        signatures.SERVING_DEFAULT](examples=tf.constant(rows))[
+            PREDICTION_KEY].numpy().ravel()
+  except (OSError, ValueError, KeyError, tf.errors.OpError) as e:
+    return _failed(f'the model does not load: {_first_line(e)}')
+  with tempfile.TemporaryDirectory() as workdir:
+    try:
+      found = _probe(model_dir, rows, workdir)
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+      return _failed(_first_line(e))
+  differences = {
+      name: float(np.max(np.abs(np.array(answers) - reference)))
+      for name, answers in found['predictions'].items()}
+  off = {name: d for name, d in differences.items()
+         if not d <= configs.SERVING_CHECK_TOLERANCE}
+  reason = '; '.join(
+      f'{name} answers differ from the Evaluator\'s by up to {d:.2g} '
+      f'(allowed {configs.SERVING_CHECK_TOLERANCE:g})'
+      for name, d in off.items())
+  return {'passed': not off, 'reason': reason or
+          f'both signatures answer {len(rows)} eval rows as the Evaluator',
+          'latency': found['latency'], 'max_difference': differences}
+
+
+@component
+def ServingCheck(  # pylint: disable=invalid-name
+    model: InputArtifact[Model],
+    blessing: InputArtifact[ModelBlessing],
+    examples: InputArtifact[Examples],
+    infra_blessing: OutputArtifact[InfraBlessing],
+    rows: Parameter[int],
+):
+  """Checks that the blessed model serves as it was evaluated.
+
+  Args:
+    model: the Trainer's model.
+    blessing: the Evaluator's blessing; an unblessed model is not checked.
+    examples: ExampleGen's examples (the eval split is used).
+    infra_blessing: `blessed` 1 if the check passed; `reason` says why not;
+      serving_check.json in it holds the figures.
+    rows: how many eval rows to query with.
+  """
+  if blessing.get_int_custom_property('blessed') != 1:
+    result = _failed('not checked: the Evaluator did not bless the model')
+  else:
+    result = check(path_utils.serving_model_path(model.uri),
+                   _eval_rows(examples, rows))
+  io_utils.write_string_file(os.path.join(infra_blessing.uri, RESULT_FILE),
+                             json.dumps(result, indent=1))
+  infra_blessing.set_int_custom_property('blessed', int(result['passed']))
+  infra_blessing.set_string_custom_property('reason', result['reason'])
+  logging.info('Serving check: %s', result['reason'])

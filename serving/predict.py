@@ -1,0 +1,165 @@
+"""Predictions from a pushed model for rows given as CSV or JSON lines.
+
+Rows go through the model's `serving_raw` signature, as CSV field text, so
+a row is read exactly as ExampleGen reads training data and as a JSON
+request to TF Serving is. A row the model refuses (a value of the wrong
+type) is reported by its number and feature; the others are answered.
+"""
+
+import csv
+import dataclasses
+import json
+import re
+from typing import Iterable, Iterator, List, Optional, TextIO, Tuple, Union
+
+import tensorflow as tf
+
+from models import features
+from models.model import PREDICTION_KEY
+from models.signatures import SERVING_RAW
+from serving.errors import RequestError
+
+BATCH_ROWS = 256
+_REFUSAL = re.compile(r'\[(\w+: expected [^\]]+)\]')
+
+
+@dataclasses.dataclass(frozen=True)
+class RowError:
+  row: int  # 1 = the first row after a CSV header, or the first instance
+  reason: str
+
+  def __str__(self) -> str:
+    return f'row {self.row}: {self.reason}'
+
+
+Answer = Union[float, RowError]
+
+
+def _field(value) -> str:
+  """A JSON value as the CSV field a client would have written."""
+  if value is None:
+    return ''
+  if isinstance(value, bool):
+    raise RequestError(f'{value!r} is neither a number nor text')
+  if isinstance(value, list):  # TF Serving's form for one value: [v]
+    if len(value) > 1:
+      raise RequestError(f'{value!r}: one value per feature')
+    return _field(value[0]) if value else ''
+  return str(value)
+
+
+def read_rows(stream: TextIO, input_format: str) -> Iterator[dict]:
+  """Rows as feature -> CSV field text.
+
+  Args:
+    stream: the input.
+    input_format: 'csv' (a header first; the label column may be there) or
+      'jsonl' (one JSON object per line: an instance, or TF Serving's
+      {"instances": [...]}).
+
+  Yields:
+    One dict per row, in input order.
+
+  Raises:
+    RequestError: a line is not JSON, or not an object.
+  """
+  if input_format == 'csv':
+    yield from csv.DictReader(stream)
+    return
+  for line_number, line in enumerate(stream, start=1):
+    if not line.strip():
+      continue
+    try:
+      value = json.loads(line)
+    except json.JSONDecodeError as e:
+      raise RequestError(f'line {line_number}: not JSON ({e.msg})') from None
+    instances = value.get('instances') if isinstance(value, dict) else None
+    for instance in (instances if isinstance(instances, list) else [value]):
+      if not isinstance(instance, dict):
+        raise RequestError(f'line {line_number}: expected an object of '
+                         'feature: value')
+      yield {k: _field(v) for k, v in instance.items()}
+
+
+class Predictor:
+  """A pushed SavedModel's `serving_raw` signature."""
+
+  def __init__(self, model_dir: str):
+    self._signature = tf.saved_model.load(model_dir).signatures[SERVING_RAW]
+    self.features = sorted(self._signature.structured_input_signature[1])
+
+  def check_columns(self, columns: Iterable[str]) -> None:
+    """Raises RequestError if `columns` has one the model does not take."""
+    unknown = sorted(set(columns) - set(self.features) - {features.TIPS_KEY})
+    if unknown:
+      raise RequestError(f'unknown column(s): {", ".join(unknown)} '
+                       f'(the model takes: {", ".join(self.features)})')
+
+  def _call(self, rows: List[dict]) -> List[float]:
+    fields = {k: tf.constant([row.get(k) or '' for row in rows])
+              for k in self.features}
+    return self._signature(**fields)[PREDICTION_KEY].numpy().ravel().tolist()
+
+  def _one(self, number: int, row: dict) -> Answer:
+    unknown = sorted(set(row) - set(self.features) - {features.TIPS_KEY})
+    if unknown:
+      return RowError(number, f'unknown feature(s): {", ".join(unknown)}')
+    try:
+      return self._call([row])[0]
+    except tf.errors.InvalidArgumentError as e:
+      found = _REFUSAL.search(e.message)
+      reason = found.group(1) if found else e.message.splitlines()[0]
+      feature = reason.split(':', 1)[0]
+      return RowError(number, f'{reason}, got {row.get(feature, "")!r}'
+                      if feature in row else reason)
+
+  def predict(self, rows: Iterable[dict]) -> Iterator[Tuple[int, Answer]]:
+    """(row number, probability or RowError) per row, in input order."""
+    batch: List[Tuple[int, dict]] = []
+    for number, row in enumerate(rows, start=1):
+      batch.append((number, row))
+      if len(batch) == BATCH_ROWS:
+        yield from self._batch(batch)
+        batch = []
+    if batch:
+      yield from self._batch(batch)
+
+  def _batch(self, batch: List[Tuple[int, dict]]):
+    known = set(self.features) | {features.TIPS_KEY}
+    if all(set(row) <= known for _, row in batch):
+      try:
+        yield from zip((n for n, _ in batch),
+                       self._call([row for _, row in batch]))
+        return
+      except tf.errors.InvalidArgumentError:
+        pass  # a row is refused: find which, one by one
+    for number, row in batch:
+      yield number, self._one(number, row)
+
+
+def write_answers(answers: Iterable[Tuple[int, Answer]], out: TextIO,
+                  output_format: str) -> List[RowError]:
+  """Writes one line per row (an empty field, or an error object, for a
+  refused row); returns the refused rows."""
+  errors = []
+  if output_format == 'csv':
+    out.write(f'{PREDICTION_KEY}\n')
+  for _, answer in answers:
+    if isinstance(answer, RowError):
+      errors.append(answer)
+    if output_format == 'csv':
+      out.write('\n' if isinstance(answer, RowError) else f'{answer:.6g}\n')
+    else:
+      out.write(json.dumps({'error': str(answer)} if isinstance(
+          answer, RowError) else {PREDICTION_KEY: answer}) + '\n')
+  return errors
+
+
+def guess_format(name: Optional[str], head: str) -> str:
+  """'csv' or 'jsonl' from a file name, else from the first character."""
+  if name and name.endswith('.csv'):
+    return 'csv'
+  if name and name.endswith(('.jsonl', '.json')):
+    return 'jsonl'
+  return 'jsonl' if head.lstrip().startswith('{') else 'csv'
+
