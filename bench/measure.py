@@ -4,10 +4,12 @@ model's accuracy and AUC on the run's own eval split."""
 
 import collections
 import dataclasses
+import json
 import os
 from pathlib import Path
 import re
 import subprocess
+import sys
 import threading
 import time
 from typing import Dict
@@ -148,3 +150,30 @@ def eval_quality(metadata_db: Path, run_dir: Path) -> Dict[str, float]:
     accuracy.update_state(labels, scores)
     auc.update_state(labels, scores)
   return {'accuracy': float(accuracy.result()), 'auc': float(auc.result())}
+
+
+def serving_latency(metadata_db: Path, run_dir: Path, work: Path) -> dict:
+  """Request latency of the newest trained model, loaded as a model server
+  loads it (serving_check/probe.py) in a process pinned to one core, with
+  rows of the eval split: signature -> request size -> p50/p99/rows per s."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from models import signatures  # pylint: disable=g-import-not-at-top
+  from models.model import PREDICTION_KEY  # pylint: disable=g-import-not-at-top
+  from pipeline import configs  # pylint: disable=g-import-not-at-top
+
+  store = _store(metadata_db)
+  model_dir = run_dir / _output_uri(store, 'Trainer', 'model') / 'Format-Serving'
+  examples = run_dir / _output_uri(store, 'ExampleGen', 'examples') / 'Split-eval'
+  rows_file, out = work / 'latency-rows.tfrecord', work / 'latency.json'
+  dataset = tf.data.TFRecordDataset(
+      [str(p) for p in sorted(examples.glob('*.gz'))], compression_type='GZIP')
+  with tf.io.TFRecordWriter(str(rows_file)) as writer:
+    for record in dataset.take(configs.SERVING_CHECK_ROWS):
+      writer.write(record.numpy())
+  subprocess.run(
+      ['taskset', '-c', '0', sys.executable, '-m',
+       'pipeline.components.serving_check.probe', str(model_dir),
+       str(rows_file), str(out), signatures.SERVING_DEFAULT,
+       signatures.SERVING_RAW, PREDICTION_KEY],
+      check=True, cwd=configs.PROJECT_ROOT, capture_output=True)
+  return json.loads(out.read_text())['latency']

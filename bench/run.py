@@ -110,6 +110,18 @@ def table(results: dict) -> str:
   return '\n'.join(lines)
 
 
+def latency_table(latency: dict) -> str:
+  """The serving check's figures, per signature and request size."""
+  lines = ['| signature | request | p50 ms | p99 ms | rows/s |',
+           '| --- | --- | --- | --- | --- |']
+  for signature, sizes in latency.items():
+    for size, figures in sizes.items():
+      lines.append(f'| {signature} | {size} | {figures["p50_ms"]:.2f} | '
+                   f'{figures["p99_ms"]:.2f} | '
+                   f'{figures["rows_per_second"]:,.0f} |')
+  return '\n'.join(lines)
+
+
 def write_doc(results: dict, command: str):
   generated = '\n'.join([
       _START, '', f'Machine: {_machine()}.', '',
@@ -119,7 +131,13 @@ def write_doc(results: dict, command: str):
       'processes held at once (proportional set size, sampled every 1 s); '
       'accuracy and AUC: the trained model through its serving '
       "signature on the run's own eval split (same code for both).", '',
-      table(results), '', _END])
+      table(results), '',
+      *(['Serving: the 1x model in a fresh process pinned to one core, as '
+         'the serving check loads it (pipeline/components/serving_check/'
+         'probe.py), eval rows:', '',
+         latency_table(results['1']['serving_latency']), '']
+        if 'serving_latency' in results.get('1', {}) else []),
+      _END])
   text = DOC.read_text() if DOC.exists() else f'# Benchmarks\n\n{_START}\n{_END}\n'
   before, rest = text.split(_START, 1)
   DOC.write_text(before + generated + rest.split(_END, 1)[1])
@@ -150,6 +168,9 @@ def main(argv=None) -> int:
     entry['ours'] = run_ours(work, data_dir, 'ours')
     print(f'  ours: {entry["ours"]["wall_seconds"]:.0f} s', flush=True)
     if scale == 1:
+      entry['serving_latency'] = measure.serving_latency(
+          paths.LocalPaths(work / 'ours').metadata_path, configs.PROJECT_ROOT,
+          work)
       entry['rerun'] = run_ours(work, data_dir, 'ours-rerun', trained=False)
       print(f'  ours, unchanged re-run: {entry["rerun"]["wall_seconds"]:.0f} s',
             flush=True)

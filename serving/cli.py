@@ -16,8 +16,9 @@ import os
 
 # The pushed models need Keras 2; this must be set before TensorFlow loads.
 os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
-# TensorFlow's C++ start-up notices would mix with the output.
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+# TensorFlow's C++ start-up notices (CUDA plug-ins, at error level) would
+# mix with the command's own errors on standard error.
+os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'
 
 import argparse
 import io

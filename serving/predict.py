@@ -138,21 +138,20 @@ class Predictor:
 
 
 def write_answers(answers: Iterable[Tuple[int, Answer]], out: TextIO,
-                  output_format: str) -> List[RowError]:
-  """Writes one line per row (an empty field, or an error object, for a
-  refused row); returns the refused rows."""
-  errors = []
+                  output_format: str) -> None:
+  """Writes one line per row, in input order: CSV with a
+  big_tip_probability column and an error column (set for a refused row),
+  or JSON lines with either key."""
+  writer = csv.writer(out, lineterminator='\n')
   if output_format == 'csv':
-    out.write(f'{PREDICTION_KEY}\n')
+    writer.writerow([PREDICTION_KEY, 'error'])
   for _, answer in answers:
-    if isinstance(answer, RowError):
-      errors.append(answer)
+    refused = isinstance(answer, RowError)
     if output_format == 'csv':
-      out.write('\n' if isinstance(answer, RowError) else f'{answer:.6g}\n')
+      writer.writerow(['', str(answer)] if refused else [f'{answer:.6g}', ''])
     else:
-      out.write(json.dumps({'error': str(answer)} if isinstance(
-          answer, RowError) else {PREDICTION_KEY: answer}) + '\n')
-  return errors
+      out.write(json.dumps({'error': str(answer)} if refused else
+                           {PREDICTION_KEY: answer}) + '\n')
 
 
 def guess_format(name: Optional[str], head: str) -> str:

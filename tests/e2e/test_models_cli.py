@@ -112,9 +112,12 @@ def test_a_bad_row_is_named_and_the_others_answered(pushed, held_out_rows,
   assert result.returncode == 1
   assert result.stderr.strip() == (
       "error: row 3: trip_seconds: expected an integer, got '480.5'")
-  answers = _csv_answers(result.stdout)
-  assert len(answers) == 5 and answers[2] is None
-  assert all(a is not None for i, a in enumerate(answers) if i != 2)
+  answers = list(csv.DictReader(io.StringIO(result.stdout)))
+  assert len(answers) == 5
+  assert answers[2] == {'big_tip_probability': '', 'error': (
+      "row 3: trip_seconds: expected an integer, got '480.5'")}
+  assert all(a['big_tip_probability'] and not a['error']
+             for i, a in enumerate(answers) if i != 2)
 
   strict = taxi_tips('predict', str(rows_csv), '--strict', '--output-dir',
                      str(output_dir))

@@ -94,7 +94,7 @@ def test_a_single_file_and_a_folder_are_both_accepted(tmp_path, bundled_rows):
 
 
 @pytest.mark.e2e
-def test_rows_of_the_wrong_type_fail_the_run_naming_the_failed_node(
+def test_rows_of_the_wrong_type_stop_the_run_at_example_gen_naming_the_line(
     tmp_path, bundled_rows):
   rows = [dict(r, fare='abc') for r in bundled_rows[:300]]
   data = helpers.write_csv(tmp_path / 'data' / 'data.csv', rows)
@@ -103,8 +103,10 @@ def test_rows_of_the_wrong_type_fail_the_run_naming_the_failed_node(
   result = helpers.run_local_runner(data, outputs)
 
   assert result.returncode == 1
-  assert '  Transform                        FAILED' in result.stdout
+  assert '  CsvExampleGen                    FAILED' in result.stdout
   assert 'No model was pushed' in result.stdout
-  assert result.stderr.splitlines()[-1].startswith(
-      'error: the pipeline run failed; full log: ')
+  *_, reason, last = result.stderr.splitlines()
+  assert reason == (f"error: {data} line 2, column fare: 'abc' is not a "
+                    'number')
+  assert last.startswith('error: the pipeline run failed; full log: ')
   assert not (outputs / 'serving_model').exists()

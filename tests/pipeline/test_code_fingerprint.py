@@ -1,6 +1,7 @@
 """An edit under models/ must re-run Transform and Trainer, and nothing
 before them: the code is imported by name, so the cache only sees it through
-the fingerprint in their parameters."""
+the fingerprint in their parameters. The Pusher records it with each version
+(it re-runs after a new Trainer output anyway)."""
 
 import json
 import shutil
@@ -22,7 +23,7 @@ def _parameters(tmp_path) -> dict:
   }
 
 
-def test_editing_model_code_changes_transform_and_trainer_only(
+def test_editing_model_code_changes_transform_trainer_and_the_record_only(
     tmp_path, monkeypatch):
   code = tmp_path / 'models'
   shutil.copytree(configs.MODEL_CODE_DIR, code,
@@ -34,7 +35,8 @@ def test_editing_model_code_changes_transform_and_trainer_only(
   after = _parameters(tmp_path)
 
   changed = {node for node in before if before[node] != after[node]}
-  assert changed == {'Transform', 'Trainer'}
+  assert changed == {'Transform', 'Trainer', 'Pusher'}
   fingerprint = pipeline_lib.model_code_fingerprint()
-  assert json.loads(after['Trainer']['custom_config'])['code_fingerprint'] == (
-      fingerprint)
+  for node in changed:
+    assert json.loads(after[node]['custom_config'])['code_fingerprint'] == (
+        fingerprint), node

@@ -93,7 +93,8 @@ def label_problems(stats: _Stats, limits: configs.DataGateThresholds
   if tip_stats.max <= 0:
     seen = 'no rider tipped: every label is "no big tip"'
   elif tip_stats.min > most_fare / features.BIG_TIP_FRACTION_DENOMINATOR:
-    seen = 'every tip is above 20% of the largest fare: every label is "big tip"'
+    seen = (f'every tip is above {1 / features.BIG_TIP_FRACTION_DENOMINATOR:.0%}'
+            ' of the largest fare: every label is "big tip"')
   else:
     return []
   return [Problem(features.LABEL_KEY, 'label', f'expected both classes; {seen}')]

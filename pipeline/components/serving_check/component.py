@@ -37,6 +37,7 @@ from models.model import PREDICTION_KEY
 from pipeline import configs
 
 RESULT_FILE = 'serving_check.json'
+_PROBE_OUTPUT = 'probe.json'
 
 
 def _eval_rows(examples, rows: int) -> list:
@@ -46,24 +47,38 @@ def _eval_rows(examples, rows: int) -> list:
   return [record.numpy() for record in dataset.take(rows)]
 
 
-def _probe(model_dir: str, rows: list, workdir: str) -> dict:
-  """probe.py's findings, from a process of its own."""
+def _start_probe(model_dir: str, rows: list,
+                 workdir: str) -> subprocess.Popen:
+  """probe.py on the rows, in a process of its own (it starts while this one
+  computes the reference)."""
   examples_file = os.path.join(workdir, 'examples.tfrecord')
   with tf.io.TFRecordWriter(examples_file) as writer:
     for row in rows:
       writer.write(row)
-  out = os.path.join(workdir, 'probe.json')
-  done = subprocess.run(
+  return subprocess.Popen(
       [sys.executable, '-m', 'pipeline.components.serving_check.probe',
-       model_dir, examples_file, out, signatures.SERVING_DEFAULT,
-       signatures.SERVING_RAW, PREDICTION_KEY],
-      capture_output=True, text=True, timeout=configs.SERVING_CHECK_TIMEOUT,
-      check=False)
-  if done.returncode:
-    tail = done.stderr.strip().splitlines()[-1:] or ['no output']
-    raise RuntimeError(f'loading and querying the model in a fresh process '
+       model_dir, examples_file, os.path.join(workdir, _PROBE_OUTPUT),
+       signatures.SERVING_DEFAULT, signatures.SERVING_RAW, PREDICTION_KEY],
+      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _probe_result(probe: subprocess.Popen, workdir: str) -> dict:
+  """probe.py's findings.
+
+  Raises:
+    RuntimeError: it failed or timed out; the message has its last line.
+  """
+  try:
+    _, stderr = probe.communicate(timeout=configs.SERVING_CHECK_TIMEOUT)
+  except subprocess.TimeoutExpired:
+    probe.kill()
+    raise RuntimeError('loading and querying the model in a fresh process '
+                       f'took over {configs.SERVING_CHECK_TIMEOUT} s') from None
+  if probe.returncode:
+    tail = stderr.strip().splitlines()[-1:] or ['no output']
+    raise RuntimeError('loading and querying the model in a fresh process '
                        f'failed: {tail[0]}')
-  with open(out) as f:
+  with open(os.path.join(workdir, _PROBE_OUTPUT)) as f:
     return json.load(f)
 
 
@@ -87,17 +102,20 @@ def check(model_dir: str, rows: list) -> dict:
     {'passed': bool, 'reason': str, 'latency': probe.py's latencies,
      'max_difference': signature -> largest difference to the reference}.
   """
-  try:
-    reference = tf.saved_model.load(model_dir).signatures[
-        signatures.SERVING_DEFAULT](examples=tf.constant(rows))[
-            PREDICTION_KEY].numpy().ravel()
-  except (OSError, ValueError, KeyError, tf.errors.OpError) as e:
-    return _failed(f'the model does not load: {_first_line(e)}')
   with tempfile.TemporaryDirectory() as workdir:
+    probe = _start_probe(model_dir, rows, workdir)
     try:
-      found = _probe(model_dir, rows, workdir)
-    except (RuntimeError, subprocess.TimeoutExpired) as e:
-      return _failed(_first_line(e))
+      reference = tf.saved_model.load(model_dir).signatures[
+          signatures.SERVING_DEFAULT](examples=tf.constant(rows))[
+              PREDICTION_KEY].numpy().ravel()
+    except (OSError, ValueError, KeyError, tf.errors.OpError) as e:
+      probe.kill()
+      probe.wait()
+      return _failed(f'the model does not load: {_first_line(e)}')
+    try:
+      found = _probe_result(probe, workdir)
+    except RuntimeError as e:
+      return _failed(str(e))
   differences = {
       name: float(np.max(np.abs(np.array(answers) - reference)))
       for name, answers in found['predictions'].items()}
