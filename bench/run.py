@@ -23,8 +23,8 @@ DOC = configs.PROJECT_ROOT / 'docs' / 'benchmarks.md'
 _START, _END = '<!-- bench:start -->', '<!-- bench:end -->'
 _VENV_BIN = Path(sys.executable).parent
 _COMPONENTS = ('CsvExampleGen', 'StatisticsGen', 'SchemaGen', 'ExampleValidator',
-               'DataGate',
-               'Transform', 'Trainer', 'Evaluator', 'Pusher')
+               'DataGate', 'Transform', 'Trainer', 'Evaluator', 'ServingCheck',
+               'Pusher')
 
 
 def _env() -> dict:

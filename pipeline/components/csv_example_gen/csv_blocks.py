@@ -86,6 +86,11 @@ def _typed(column: pa.Array, name: str, column_type: ColumnType,
   """A string column as `column_type`; a value of another type is an error."""
   if column_type not in _ARROW_TYPES:
     return column
+  if column_type == ColumnType.INT:
+    try:
+      return column.cast(pa.int64())  # exact, beyond float64's 2**53
+    except pa.ArrowInvalid:
+      pass  # `480.0` is an integer too: read as a number below
   try:
     numbers = column.cast(pa.float64())
   except pa.ArrowInvalid:
