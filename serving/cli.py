@@ -88,7 +88,8 @@ def _output_dir(args) -> Path:
 
 
 def _metrics(record: dict) -> str:
-  models = record.get('metrics', {})
+  # A rollback serves the model its original record describes.
+  models = record.get('original_record', record).get('metrics', {})
   mine = models.get('candidate') or models.get('') or {}
   return (f'{mine["auc"]:.3f}  {mine["binary_accuracy"]:.3f}'
           if {'auc', 'binary_accuracy'} <= set(mine) else '-      -    ')
