@@ -14,8 +14,9 @@ import threading
 import time
 from typing import Dict
 
-from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
+
+from local import metadata
 
 _BATCH = 1024
 # Reading a 1 GB process's smaps_rollup takes ~12 ms of kernel time, which
@@ -86,17 +87,9 @@ def run_measured(command, cwd: Path, env: dict, log: Path) -> Run:
   return Run(time.monotonic() - start, peak_kb / 1024, returncode)
 
 
-def _store(metadata_db: Path) -> metadata_store.MetadataStore:
-  config = metadata_store_pb2.ConnectionConfig()
-  config.sqlite.filename_uri = str(metadata_db)
-  config.sqlite.connection_mode = (
-      metadata_store_pb2.SqliteMetadataSourceConfig.READONLY)
-  return metadata_store.MetadataStore(config)
-
-
 def component_seconds(metadata_db: Path) -> Dict[str, float]:
   """Executor time per component type of the newest run (short names)."""
-  store = _store(metadata_db)
+  store = metadata.read_only_store(metadata_db)
   runs = store.get_contexts_by_type('pipeline_run')
   newest = max(runs, key=lambda c: c.create_time_since_epoch)
   seconds = {}
@@ -134,7 +127,7 @@ def eval_quality(metadata_db: Path, run_dir: Path) -> Dict[str, float]:
   Relative artifact URIs are relative to run_dir, where the run started."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
-  store = _store(metadata_db)
+  store = metadata.read_only_store(metadata_db)
   model_dir = run_dir / _output_uri(store, 'Trainer', 'model') / 'Format-Serving'
   examples = run_dir / _output_uri(store, 'ExampleGen', 'examples') / 'Split-eval'
   serve = tf.saved_model.load(str(model_dir)).signatures['serving_default']
@@ -161,7 +154,7 @@ def serving_latency(metadata_db: Path, run_dir: Path, work: Path) -> dict:
   from models.model import PREDICTION_KEY  # pylint: disable=g-import-not-at-top
   from pipeline import configs  # pylint: disable=g-import-not-at-top
 
-  store = _store(metadata_db)
+  store = metadata.read_only_store(metadata_db)
   model_dir = run_dir / _output_uri(store, 'Trainer', 'model') / 'Format-Serving'
   examples = run_dir / _output_uri(store, 'ExampleGen', 'examples') / 'Split-eval'
   rows_file, out = work / 'latency-rows.tfrecord', work / 'latency.json'

@@ -5,10 +5,10 @@ import json
 import os
 from typing import Dict, List, Optional
 
-from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
 from local import eval_summary
+from local import metadata
 from pipeline.components.serving_check import component as serving_check
 from pipeline.metrics import eval_results
 
@@ -24,14 +24,6 @@ class RunSummary:
   baseline_model: Optional[str] = None  # what the Evaluator compared against
   evaluation: Optional[str] = None  # URI of the Evaluator's TFMA output
   serving_check: Optional[str] = None  # URI of the ServingCheck's verdict
-
-
-def _store(metadata_path: str) -> metadata_store.MetadataStore:
-  config = metadata_store_pb2.ConnectionConfig()
-  config.sqlite.filename_uri = metadata_path
-  config.sqlite.connection_mode = (
-      metadata_store_pb2.SqliteMetadataSourceConfig.READONLY)
-  return metadata_store.MetadataStore(config)
 
 
 def _node_id(store, execution) -> str:
@@ -53,7 +45,7 @@ def latest_run(metadata_path: str, since: float = 0.) -> Optional[RunSummary]:
   """
   if not os.path.exists(metadata_path):
     return None
-  store = _store(metadata_path)
+  store = metadata.read_only_store(metadata_path)
   runs = [
       c for c in store.get_contexts_by_type('pipeline_run')
       if c.create_time_since_epoch >= since * 1000

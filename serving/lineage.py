@@ -4,18 +4,11 @@ data -> examples -> transform graph -> model -> evaluation -> push."""
 import os
 from typing import Dict, List, Optional
 
-from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
+from local import metadata
+
 _Event = metadata_store_pb2.Event
-
-
-def _store(metadata_path: str) -> metadata_store.MetadataStore:
-  config = metadata_store_pb2.ConnectionConfig()
-  config.sqlite.filename_uri = metadata_path
-  config.sqlite.connection_mode = (
-      metadata_store_pb2.SqliteMetadataSourceConfig.READONLY)
-  return metadata_store.MetadataStore(config)
 
 
 def _producer(store, artifact) -> Optional[metadata_store_pb2.Execution]:
@@ -51,7 +44,7 @@ def lineage(metadata_path: str, version_dir: str) -> List[str]:
   """
   if not os.path.exists(metadata_path):
     return []
-  store = _store(metadata_path)
+  store = metadata.read_only_store(metadata_path)
   pushes = [
       a for a in store.get_artifacts_by_type('PushedModel')
       if a.custom_properties['pushed_destination'].string_value == version_dir
