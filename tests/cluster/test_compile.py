@@ -14,6 +14,7 @@ from cluster import compiler
 from cluster import settings
 from fakes import kfp_launcher
 from pipeline import configs
+from pipeline.components import push_destination
 from pipeline import pipeline as pipeline_lib
 
 # Node id -> ids of the nodes it takes inputs from, in pipeline/pipeline.py.
@@ -132,6 +133,13 @@ def test_kfp_containers_run_end_to_end_to_a_pushed_model(
   serving = root / 'storage' / 'serving_model' / configs.PIPELINE_NAME
   [version] = serving.iterdir()
   assert pushed['pushed_destination'] == str(version)
+  # The serving check passed in the pod; the version carries its record
+  # (the image it was built by) and its training statistics.
+  assert produced['ServingCheck']['infra_blessing']['metadata']['blessed'] == 1
+  record = push_destination.version_record(str(version))
+  assert record['image'] == helpers.TEST_IMAGE
+  assert record['metrics']['']['auc'] > 0.9
+  assert push_destination.training_statistics(str(version)).num_examples
 
   model = tf.saved_model.load(str(version))
   spec = helpers.raw_feature_spec()

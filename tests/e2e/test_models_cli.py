@@ -49,7 +49,7 @@ def _by_hand(version_dir, rows) -> np.ndarray:
 
 
 def _csv_answers(stdout: str) -> list:
-  return [float(r['big_tip_probability']) if r['big_tip_probability'] else None
+  return [float(r['big_tip_probability'])
           for r in csv.DictReader(io.StringIO(stdout))]
 
 
@@ -100,6 +100,12 @@ def test_predict_csv_and_json_lines_equal_the_model_by_hand(
   answers = [json.loads(line)['big_tip_probability']
              for line in from_json.stdout.splitlines()]
   np.testing.assert_allclose(answers, expected, rtol=1e-5)
+
+  first = pushed[1][0]
+  from_first = taxi_tips('predict', str(rows_csv), '--version', str(first),
+                         '--output-dir', str(output_dir))
+  np.testing.assert_allclose(_csv_answers(from_first.stdout),
+                             _by_hand(serving / str(first), rows), rtol=1e-5)
 
 
 def test_a_bad_row_is_named_and_the_others_answered(pushed, held_out_rows,
