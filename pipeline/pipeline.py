@@ -87,6 +87,7 @@ def _baseline(baseline: str, candidate: Channel, serving_model_dir: str):
   if baseline == 'resolver':
     node = Resolver(
         strategy_class=PreviousBlessedModelStrategy,
+        config={'push_destination': serving_model_dir},
         model=Channel(type=standard_artifacts.Model),
         model_blessing=Channel(type=standard_artifacts.ModelBlessing),
         candidate=candidate).with_id(RESOLVER_ID)

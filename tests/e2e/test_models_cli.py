@@ -14,6 +14,7 @@ import tensorflow as tf
 import helpers
 from local import paths as local_paths
 from pipeline import configs
+from pipeline.components import push_destination
 
 pytestmark = pytest.mark.e2e
 
@@ -131,7 +132,7 @@ def test_a_bad_row_is_named_and_the_others_answered(pushed, held_out_rows,
 
 
 def test_rollback_serves_the_old_model_under_a_new_number_then_prune(
-    pushed, held_out_rows, tmp_path):
+    pushed, held_out_rows, small_data_dir, tmp_path):
   output_dir, (first, second) = pushed
   serving = local_paths.LocalPaths(output_dir).serving_model_dir
   rows = held_out_rows[:10]
@@ -151,10 +152,18 @@ def test_rollback_serves_the_old_model_under_a_new_number_then_prune(
   assert sorted(int(p.name) for p in serving.iterdir()) == [first, second,
                                                             third]
 
+  # The next run compares its model with the served one (the first), not
+  # with the latest blessed one (the second).
+  run = helpers.run_pipeline(small_data_dir, output_dir, 60, THRESHOLDS)
+  first_model = push_destination.version_record(
+      str(serving / str(first)))['model']
+  assert run.baseline_model == first_model
+
+  served = max(int(p.name) for p in serving.iterdir())
   pruned = taxi_tips('models', 'prune', '--keep', '1', '--output-dir',
                      str(output_dir))
   assert pruned.returncode == 0, pruned.stderr
-  assert [int(p.name) for p in serving.iterdir()] == [third]  # the served
+  assert [int(p.name) for p in serving.iterdir()] == [served]
 
 
 def test_bad_requests_get_one_line_and_status_2(pushed, tmp_path):

@@ -1,4 +1,5 @@
-"""The Evaluator's baseline: the last blessed model before this run's.
+"""The Evaluator's baseline: the served model, i.e. the last blessed model
+before this run's unless a rollback restored an older one.
 
 Locally a Resolver finds it in ML Metadata (strategy.py).
 Kubeflow Pipelines cannot run that: open-source KFP rejects the `resolver`
