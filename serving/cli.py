@@ -22,6 +22,7 @@ os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'
 
 import argparse
 import io
+import json
 from pathlib import Path
 import sys
 from typing import List, Optional
@@ -116,11 +117,10 @@ def _list(destination: str) -> None:
 
 
 def _show(args, destination: str) -> None:
-  import json  # pylint: disable=g-import-not-at-top
   from serving import lineage  # pylint: disable=g-import-not-at-top
   from serving import registry  # pylint: disable=g-import-not-at-top
   version = registry.get(destination, args.version)
-  served = registry.list_versions(destination)[0].number == version.number
+  served = registry.served(destination).number == version.number
   print(f'version {version.number}{" (served)" if served else ""}: '
         f'{version.path}')
   print(json.dumps(version.record, indent=1, sort_keys=True))
@@ -136,13 +136,8 @@ def _show(args, destination: str) -> None:
 def _predict(args, destination: str) -> int:
   from serving import predict  # pylint: disable=g-import-not-at-top
   from serving import registry  # pylint: disable=g-import-not-at-top
-  if args.version is not None:
-    model_dir = registry.get(destination, args.version).path
-  else:
-    versions = registry.list_versions(destination)
-    if not versions:
-      raise RequestError(f'no model has been pushed to {destination}')
-    model_dir = versions[0].path
+  model_dir = (registry.served(destination) if args.version is None else
+               registry.get(destination, args.version)).path
   if args.input == '-':
     name, text = None, sys.stdin.read()
   else:

@@ -48,6 +48,18 @@ def get(destination: str, number: int) -> Version:
                       f'(versions: {known or "none"})')
 
 
+def served(destination: str) -> Version:
+  """The version TF Serving serves: the highest.
+
+  Raises:
+    RequestError: nothing has been pushed.
+  """
+  versions = list_versions(destination)
+  if not versions:
+    raise RequestError(f'no model has been pushed to {destination}')
+  return versions[0]
+
+
 def rollback(destination: str, number: Optional[int] = None) -> Version:
   """Serves an earlier version again, as a new highest version.
 
@@ -62,21 +74,20 @@ def rollback(destination: str, number: Optional[int] = None) -> Version:
     RequestError: no such version, it already serves, or there is no
       earlier version.
   """
+  serving = served(destination)
   versions = list_versions(destination)
-  if not versions:
-    raise RequestError(f'no model has been pushed to {destination}')
   if number is None:
     if len(versions) < 2:
-      raise RequestError(f'only version {versions[0].number} exists at '
+      raise RequestError(f'only version {serving.number} exists at '
                           f'{destination}: nothing to roll back to')
     target = versions[1]
   else:
     target = get(destination, number)
-  if target.number == versions[0].number:
+  if target.number == serving.number:
     raise RequestError(f'version {target.number} is already served')
   path = push_destination.publish(
       target.path, destination,
-      record={'rollback_of': target.number, 'replaced': versions[0].number,
+      record={'rollback_of': target.number, 'replaced': serving.number,
               'original_record': target.record})
   return get(destination, int(os.path.basename(path)))
 
