@@ -132,8 +132,9 @@ def main(argv=None) -> int:
     if summary:
       print(run_report.format_summary(summary))
     # The data's fault: its reason; else what was raised, in short.
+    first_line = (str(failure).splitlines() or [''])[0]
     reason = (data_errors.find_data_error(failure) or
-              f'{type(failure).__name__}: {(str(failure).splitlines() or [""])[0]}')
+              f'{type(failure).__name__}: {first_line}')
     print(f'error: {reason}', file=sys.stderr)
     print(f'error: the pipeline run failed; full log: {log_file}',
           file=sys.stderr)

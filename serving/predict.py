@@ -88,9 +88,13 @@ class Predictor:
     self._signature = tf.saved_model.load(model_dir).signatures[SERVING_RAW]
     self.features = sorted(self._signature.structured_input_signature[1])
 
+  def _unknown(self, columns: Iterable[str]) -> List[str]:
+    """The columns the model does not take (the label aside)."""
+    return sorted(set(columns) - set(self.features) - {features.TIPS_KEY})
+
   def check_columns(self, columns: Iterable[str]) -> None:
     """Raises RequestError if `columns` has one the model does not take."""
-    unknown = sorted(set(columns) - set(self.features) - {features.TIPS_KEY})
+    unknown = self._unknown(columns)
     if unknown:
       raise RequestError(f'unknown column(s): {", ".join(unknown)} '
                        f'(the model takes: {", ".join(self.features)})')
@@ -101,7 +105,7 @@ class Predictor:
     return self._signature(**fields)[PREDICTION_KEY].numpy().ravel().tolist()
 
   def _one(self, number: int, row: dict) -> Answer:
-    unknown = sorted(set(row) - set(self.features) - {features.TIPS_KEY})
+    unknown = self._unknown(row)
     if unknown:
       return RowError(number, f'unknown feature(s): {", ".join(unknown)}')
     try:
@@ -125,8 +129,7 @@ class Predictor:
       yield from self._batch(batch)
 
   def _batch(self, batch: List[Tuple[int, dict]]):
-    known = set(self.features) | {features.TIPS_KEY}
-    if all(set(row) <= known for _, row in batch):
+    if not any(self._unknown(row) for _, row in batch):
       try:
         yield from zip((n for n, _ in batch),
                        self._call([row for _, row in batch]))

@@ -24,14 +24,15 @@ class Version:
   record: dict  # push_destination.RECORD; {} for a version without one
 
 
+def _version(destination: str, number: int) -> Version:
+  path = os.path.join(destination, str(number))
+  return Version(number, path, push_destination.version_record(path))
+
+
 def list_versions(destination: str) -> List[Version]:
   """Every complete version, newest (the served one) first."""
-  return [
-      Version(n, os.path.join(destination, str(n)),
-              push_destination.version_record(
-                  os.path.join(destination, str(n))))
-      for n in push_destination.versions(destination)
-  ]
+  return [_version(destination, n)
+          for n in push_destination.versions(destination)]
 
 
 def get(destination: str, number: int) -> Version:
@@ -40,12 +41,11 @@ def get(destination: str, number: int) -> Version:
   Raises:
     RequestError: there is no such complete version.
   """
-  for version in list_versions(destination):
-    if version.number == number:
-      return version
-  known = ', '.join(str(v.number) for v in list_versions(destination))
-  raise RequestError(f'no version {number} at {destination} '
-                      f'(versions: {known or "none"})')
+  numbers = push_destination.versions(destination)
+  if number not in numbers:
+    raise RequestError(f'no version {number} at {destination} (versions: '
+                       f'{", ".join(map(str, numbers)) or "none"})')
+  return _version(destination, number)
 
 
 def served(destination: str) -> Version:
@@ -54,10 +54,10 @@ def served(destination: str) -> Version:
   Raises:
     RequestError: nothing has been pushed.
   """
-  versions = list_versions(destination)
-  if not versions:
+  numbers = push_destination.versions(destination)
+  if not numbers:
     raise RequestError(f'no model has been pushed to {destination}')
-  return versions[0]
+  return _version(destination, numbers[0])
 
 
 def rollback(destination: str, number: Optional[int] = None) -> Version:
@@ -75,21 +75,20 @@ def rollback(destination: str, number: Optional[int] = None) -> Version:
       earlier version.
   """
   serving = served(destination)
-  versions = list_versions(destination)
   if number is None:
-    if len(versions) < 2:
+    numbers = push_destination.versions(destination)
+    if len(numbers) < 2:
       raise RequestError(f'only version {serving.number} exists at '
-                          f'{destination}: nothing to roll back to')
-    target = versions[1]
-  else:
-    target = get(destination, number)
-  if target.number == serving.number:
-    raise RequestError(f'version {target.number} is already served')
+                         f'{destination}: nothing to roll back to')
+    number = numbers[1]
+  if number == serving.number:
+    raise RequestError(f'version {number} is already served')
+  target = get(destination, number)
   path = push_destination.publish(
       target.path, destination,
       record={'rollback_of': target.number, 'replaced': serving.number,
               'original_record': target.record})
-  return get(destination, int(os.path.basename(path)))
+  return _version(destination, int(os.path.basename(path)))
 
 
 def prune(destination: str, keep: int) -> List[int]:
@@ -104,7 +103,7 @@ def prune(destination: str, keep: int) -> List[int]:
   if keep < 1:
     raise RequestError(f'--keep {keep}: at least the served version stays; '
                         'give 1 or more')
-  removed = [v.number for v in list_versions(destination)[keep:]]
+  removed = push_destination.versions(destination)[keep:]
   for number in removed:
     fileio.rmtree(os.path.join(destination, str(number)))
   return removed

@@ -9,7 +9,6 @@ statistics of the data it was trained on and a record of where it came from.
 """
 
 import json
-
 import os
 
 from absl import logging
@@ -33,9 +32,9 @@ def _training_statistics_file(input_dict) -> str:
   """The train split's statistics file, or '' without statistics."""
   if not input_dict.get(STATISTICS_KEY):
     return ''
-  return os.path.join(
-      artifact_utils.get_split_uri(input_dict[STATISTICS_KEY], configs.TRAIN_SPLIT),
-      stats_artifact_utils.BINARY_PB_BASENAME)
+  split_dir = artifact_utils.get_split_uri(input_dict[STATISTICS_KEY],
+                                          configs.TRAIN_SPLIT)
+  return os.path.join(split_dir, stats_artifact_utils.BINARY_PB_BASENAME)
 
 
 def _record(input_dict, exec_properties, run_id) -> dict:
