@@ -12,12 +12,14 @@ RUN python -m pip install --no-cache-dir --disable-pip-version-check \
  && rm /tmp/requirements.lock
 
 # Only what the tasks import: the pipeline (its components, metrics and
-# curated schema) and the model code; not local/ or cluster/, which run on
+# curated schema), the model code and KFP's artifact type names (system.py);
+# not local/ or cluster/, which run on
 # a person's machine (tests/cluster/test_dockerfile.py checks both ways).
 # Must match cluster/settings.py's DEFAULT_CONTAINER_PROJECT_DIR.
 WORKDIR /opt/taxi-tips
 COPY pipeline/ pipeline/
 COPY models/ models/
+COPY system.py system.py
 
 # RUN_PYTHON_SDK_IN_DEFAULT_ENVIRONMENT: as a Dataflow SDK container, Beam's
 # boot runs this Python instead of creating a virtualenv in the root-owned

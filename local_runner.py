@@ -104,6 +104,7 @@ def main(argv=None) -> int:
   # Imported only after the checks above: TensorFlow takes seconds to load.
   from tfx.orchestration import metadata
   from tfx.orchestration.local.local_dag_runner import LocalDagRunner
+  from local import html_report
   from local import run_report
   from pipeline import pipeline as pipeline_lib
   from pipeline.components import data_errors
@@ -129,12 +130,13 @@ def main(argv=None) -> int:
     failure = e
   summary = run_report.latest_run(str(paths.metadata_path), since=started)
   if failure:
-    if summary:
-      print(run_report.format_summary(summary))
     # The data's fault: its reason; else what was raised, in short.
     first_line = (str(failure).splitlines() or [''])[0]
     reason = (data_errors.find_data_error(failure) or
               f'{type(failure).__name__}: {first_line}')
+    if summary:
+      print(run_report.format_summary(summary))
+      print(f'Report: {html_report.write_report(summary, paths, reason)}')
     print(f'error: {reason}', file=sys.stderr)
     print(f'error: the pipeline run failed; full log: {log_file}',
           file=sys.stderr)
@@ -145,6 +147,7 @@ def main(argv=None) -> int:
     if latest and not summary.pushed_model:  # e.g. a re-run, all cached
       print(f'Serving model (newest pushed version): {latest}')
     print(f'Log: {log_file}')
+    print(f'Report: {html_report.write_report(summary, paths)}')
   else:  # `tfx pipeline create` only inspected the pipeline: no run to log
     logging.shutdown()
     log_file.unlink()

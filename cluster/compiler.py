@@ -44,7 +44,8 @@ def build_pipeline(settings: cluster_settings.KubeflowSettings):
       # (pipeline/components/baseline/).
       baseline='latest_pushed',
       beam_pipeline_args=settings.beam_pipeline_args(),
-      image=settings.image_name)
+      image=settings.image_name,
+      run_report=True)
   containers = [c for c in tfx_pipeline.components
                 if isinstance(c, BaseComponent)]  # a Resolver runs none
   resources = cluster_settings.resources_by_component(c.id for c in containers)

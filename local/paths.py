@@ -35,6 +35,10 @@ class LocalPaths:
     return self.root / 'logs'
 
   @property
+  def report_dir(self) -> Path:
+    return self.root / 'reports'
+
+  @property
   def lock_file(self) -> Path:
     return self.root / '.run.lock'
 

@@ -7,23 +7,32 @@ from typing import Dict, List, Optional
 
 from ml_metadata.proto import metadata_store_pb2
 
-from local import eval_summary
 from local import metadata
 from pipeline.components.serving_check import component as serving_check
 from pipeline.metrics import eval_results
 
 _State = metadata_store_pb2.Execution.State
+# The DataGate's output (a File artifact) holding its decision.
+DECISION_KEY = 'decision'
 
 
 @dataclasses.dataclass
 class RunSummary:
+  run_id: str
   node_states: Dict[str, str]  # node id -> COMPLETE / CACHED / FAILED / ...
+  node_seconds: Dict[str, float]  # node id -> wall time of its execution
+  execution_ids: Dict[str, int]  # node id -> its execution in this run
   pushed_model: Optional[str] = None  # the version directory, if pushed
   blessed: Optional[bool] = None  # None if the Evaluator did not run
   trained_model: Optional[str] = None  # URI of the model evaluated
   baseline_model: Optional[str] = None  # what the Evaluator compared against
   evaluation: Optional[str] = None  # URI of the Evaluator's TFMA output
   serving_check: Optional[str] = None  # URI of the ServingCheck's verdict
+  statistics: Optional[str] = None  # URI of StatisticsGen's output
+  gate_decision: Optional[str] = None  # URI of the DataGate's decision
+  model_run: Optional[str] = None  # URI of the Trainer's TensorBoard logs
+  trainer_config: Optional[dict] = None  # the Trainer's custom_config
+  data: Optional[str] = None  # the files ExampleGen read
 
 
 def _node_id(store, execution) -> str:
@@ -33,22 +42,34 @@ def _node_id(store, execution) -> str:
   return execution.type
 
 
-def latest_run(metadata_path: str, since: float = 0.) -> Optional[RunSummary]:
-  """What the newest run did, read back from ML Metadata.
+def run_ids(metadata_path: str) -> List[str]:
+  """Every run's id in the store, oldest first."""
+  if not os.path.exists(metadata_path):
+    return []
+  runs = metadata.read_only_store(metadata_path).get_contexts_by_type(
+      'pipeline_run')
+  return [c.name for c in sorted(runs, key=lambda c: c.create_time_since_epoch)]
+
+
+def latest_run(metadata_path: str, since: float = 0.,
+               run_id: Optional[str] = None) -> Optional[RunSummary]:
+  """What the newest run (or a given one) did, read back from ML Metadata.
 
   Args:
     metadata_path: the SQLite ML Metadata store.
     since: only runs started at or after this (epoch seconds).
+    run_id: this run instead of the newest.
 
   Returns:
-    The newest such run's summary, or None if there is none.
+    The run's summary, or None if there is no such run.
   """
   if not os.path.exists(metadata_path):
     return None
   store = metadata.read_only_store(metadata_path)
   runs = [
       c for c in store.get_contexts_by_type('pipeline_run')
-      if c.create_time_since_epoch >= since * 1000
+      if c.create_time_since_epoch >= since * 1000 and
+      run_id in (None, c.name)
   ]
   if not runs:
     return None
@@ -56,10 +77,22 @@ def latest_run(metadata_path: str, since: float = 0.) -> Optional[RunSummary]:
   # Ids grow with creation, so this is the order the nodes ran in.
   executions = sorted(
       store.get_executions_by_context(run.id), key=lambda e: e.id)
-  states = {
-      _node_id(store, e): _State.Name(e.last_known_state) for e in executions
-  }
-  summary = RunSummary(states)
+  nodes = [_node_id(store, e) for e in executions]
+  summary = RunSummary(
+      run.name,
+      {n: _State.Name(e.last_known_state) for n, e in zip(nodes, executions)},
+      {n: (e.last_update_time_since_epoch - e.create_time_since_epoch) / 1000
+       for n, e in zip(nodes, executions)},
+      {n: e.id for n, e in zip(nodes, executions)})
+  for execution in executions:
+    props = execution.custom_properties
+    if 'run_fn' in props and 'custom_config' in props:  # the Trainer
+      summary.trainer_config = json.loads(props['custom_config'].string_value)
+    elif 'input_base' in props:  # ExampleGen
+      splits = json.loads(props['input_config'].string_value)['splits']
+      summary.data = ', '.join(
+          os.path.join(props['input_base'].string_value, split['pattern'])
+          for split in splits)
   # A cached Pusher's output records the push of an earlier run.
   cached = {e.id for e in executions if e.last_known_state == _State.CACHED}
   for event in store.get_events_by_execution_ids([e.id for e in executions]):
@@ -78,7 +111,13 @@ def latest_run(metadata_path: str, since: float = 0.) -> Optional[RunSummary]:
         summary.baseline_model = artifact.uri
       continue
     props = artifact.custom_properties
-    if artifact.type == 'ModelEvaluation':
+    if artifact.type == 'ExampleStatistics':
+      summary.statistics = artifact.uri
+    elif key == DECISION_KEY:
+      summary.gate_decision = artifact.uri
+    elif artifact.type == 'ModelRun':
+      summary.model_run = artifact.uri
+    elif artifact.type == 'ModelEvaluation':
       summary.evaluation = artifact.uri
     elif artifact.type == 'InfraBlessing':
       summary.serving_check = artifact.uri
@@ -140,7 +179,7 @@ def format_summary(summary: RunSummary) -> str:
     lines.append('The Evaluator did not bless the model: nothing was pushed.')
     if summary.evaluation:
       lines += [f'  {check}'
-                for check in eval_summary.failed_checks(summary.evaluation)]
+                for check in eval_results.failed_checks(summary.evaluation)]
   else:
     lines.append('No model was pushed in this run.')
   return '\n'.join(lines)

@@ -91,7 +91,17 @@ def run_fn(fn_args):
       steps_per_epoch=fn_args.train_steps,
       validation_data=evaluation,
       validation_steps=fn_args.eval_steps,
-      verbose=2)
+      verbose=2,
+      # Where TFX and TensorBoard look (the ModelRun artifact); the run
+      # report draws the training curve from these. Keras calls the batch
+      # hook that writes loss and AUC every update_freq steps only when
+      # steps per second are written too.
+      callbacks=[tf.keras.callbacks.TensorBoard(
+          log_dir=fn_args.model_run_dir,
+          update_freq=hparams['log_every_steps'],
+          write_steps_per_second=True,
+          write_graph=False,
+          profile_batch=0)])
   logging.info('Exporting the serving model to %s', fn_args.serving_model_dir)
   model.save(
       fn_args.serving_model_dir,

@@ -83,6 +83,8 @@ HPARAMS = {
     'l2': 3e-3,
     'seed': 42,
     'ema_momentum': 0.99,
+    # Training loss and AUC go to TensorBoard's logs every this many steps.
+    'log_every_steps': 10,
 }
 
 

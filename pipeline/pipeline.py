@@ -1,6 +1,8 @@
 """The TFX DAG for taxi tips; runners supply where it reads and writes."""
 
+import dataclasses
 import hashlib
+import json
 from typing import List, Optional
 
 from ml_metadata.proto import metadata_store_pb2
@@ -28,6 +30,7 @@ from pipeline.components.baseline.strategy import PreviousBlessedModelStrategy
 from pipeline.components.csv_example_gen.component import ArrowCsvExampleGen
 from pipeline.components.data_gate import component as data_gate_lib
 from pipeline.components.pusher.component import Pusher
+from pipeline.components.run_report.component import RunReport
 from pipeline.components.serving_check.component import ServingCheck
 from pipeline.metrics.eval_config import create_eval_config
 
@@ -150,6 +153,7 @@ def create_pipeline(
     beam_pipeline_args: Optional[List[str]] = None,
     enable_cache: bool = True,
     image: Optional[str] = None,
+    run_report: bool = False,
 ) -> tfx_pipeline.Pipeline:
   """The taxi-tips DAG: ExampleGen -> ... -> Evaluator -> ServingCheck ->
   Pusher.
@@ -175,6 +179,8 @@ def create_pipeline(
     enable_cache: reuse the outputs of executions with the same inputs.
     image: the container image the tasks run (cluster runs), recorded with
       each pushed version.
+    run_report: end with the RunReport step (cluster runs; the local runner
+      writes its report itself, from ML Metadata).
 
   Returns:
     The tfx Pipeline.
@@ -182,6 +188,7 @@ def create_pipeline(
   Raises:
     ValueError: baseline is not one of BASELINES.
   """
+  data = bigquery_query or f'{data_root}/{data_pattern}'
   example_gen = _example_gen(data_root, data_pattern, bigquery_query,
                              schema_path)
   statistics_gen = StatisticsGen(examples=example_gen.outputs['examples'])
@@ -201,9 +208,10 @@ def create_pipeline(
       thresholds=data_gate_lib.thresholds_parameter(data_gate))
 
   code_fingerprint = model_code_fingerprint()
+  hparams = hparams or configs.HPARAMS
   transform, trainer = _transform_and_trainer(
-      example_gen, schema_gen, train_steps, eval_steps,
-      hparams or configs.HPARAMS, code_fingerprint)
+      example_gen, schema_gen, train_steps, eval_steps, hparams,
+      code_fingerprint)
   # Nothing is trained on data the gate stopped.
   transform.add_upstream_node(gate)
   trainer.add_upstream_node(gate)
@@ -229,14 +237,29 @@ def create_pipeline(
       statistics=statistics_gen.outputs['statistics'],
       model_evaluation=evaluator.outputs['evaluation'],
       record={'code_fingerprint': code_fingerprint, 'image': image,
-              'data': bigquery_query or f'{data_root}/{data_pattern}'})
+              'data': data})
+  components = [example_gen, statistics_gen, schema_gen, example_validator,
+                gate, transform, trainer, baseline_node, evaluator,
+                serving_check, pusher]
+  if run_report:
+    components.append(RunReport(
+        statistics=statistics_gen.outputs['statistics'],
+        gate_decision=gate.outputs['decision'],
+        model_run=trainer.outputs['model_run'],
+        evaluation=evaluator.outputs['evaluation'],
+        blessing=evaluator.outputs['blessing'],
+        infra_blessing=serving_check.outputs['infra_blessing'],
+        pushed_model=pusher.outputs['pushed_model'],
+        data=data,
+        push_destination=serving_model_dir,
+        trainer_config=json.dumps({'hparams': hparams,
+                                   'code_fingerprint': code_fingerprint}),
+        eval_thresholds=json.dumps(dataclasses.asdict(eval_thresholds))))
 
   return tfx_pipeline.Pipeline(
       pipeline_name=pipeline_name,
       pipeline_root=pipeline_root,
-      components=[example_gen, statistics_gen, schema_gen, example_validator,
-                  gate, transform, trainer, baseline_node, evaluator,
-                  serving_check, pusher],
+      components=components,
       enable_cache=enable_cache,
       metadata_connection_config=metadata_connection_config,
       beam_pipeline_args=beam_pipeline_args or configs.BEAM_PIPELINE_ARGS)

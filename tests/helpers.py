@@ -33,7 +33,9 @@ ALL_NODES = {
 }
 # The tasks of the Vertex AI package: a container step replaces the
 # resolver; the KFP package adds the step that fingerprints the input.
-VERTEX_TASKS = ALL_NODES - {RESOLVER_ID} | {LATEST_PUSHED_ID}
+# A cluster run ends with the RunReport step (the local runner writes its
+# report itself).
+VERTEX_TASKS = ALL_NODES - {RESOLVER_ID} | {LATEST_PUSHED_ID, 'RunReport'}
 KFP_TASKS = VERTEX_TASKS | {compiler.FINGERPRINT_TASK}
 
 
@@ -176,6 +178,9 @@ def build_image_tree(dest: Path) -> Path:
       if target.startswith('/'):
         continue  # outside the project folder (the lock file)
       for source in sources:
+        if (configs.PROJECT_ROOT / source).is_file():
+          shutil.copyfile(configs.PROJECT_ROOT / source, dest / target)
+          continue
         shutil.copytree(configs.PROJECT_ROOT / source, dest / target,
                         ignore=shutil.ignore_patterns('__pycache__'))
   return dest

@@ -7,6 +7,7 @@ import subprocess
 
 import kfp
 import pytest
+import yaml
 import tensorflow as tf
 
 import helpers
@@ -31,6 +32,8 @@ TFX_EDGES = {
     'ServingCheck': {'Trainer', 'Evaluator', 'CsvExampleGen'},
     # Statistics: stored with the pushed model, for the next run's gate.
     'Pusher': {'Trainer', 'Evaluator', 'ServingCheck', 'StatisticsGen'},
+    'RunReport': {'StatisticsGen', 'DataGate', 'Trainer', 'Evaluator',
+                  'ServingCheck', 'Pusher'},
 }
 
 
@@ -92,6 +95,14 @@ def test_parameters_resources_and_caching_are_as_configured(kfp_spec, kfp_env):
   assert trainer_resources['memoryLimit'] == wanted.memory_gb
 
 
+def test_report_output_has_the_type_the_dashboard_renders(kfp_spec):
+  # The KFP dashboard shows artifacts whose ML Metadata type is system.HTML;
+  # the backend takes that name from the instance schema's title.
+  outputs = kfp_spec['components']['RunReport']['outputDefinitions']
+  schema = outputs['artifacts']['report']['artifactType']['instanceSchema']
+  assert yaml.safe_load(schema)['title'] == 'system.HTML'
+
+
 def test_vertex_package_carries_the_root_and_the_same_tasks(tmp_path):
   result = helpers.compile_kubeflow('vertex', tmp_path / 'storage',
                                     tmp_path / 'data', tmp_path / 'package')
@@ -141,6 +152,11 @@ def test_kfp_containers_run_end_to_end_to_a_pushed_model(
   # Before the first push the baseline is the candidate itself.
   assert record['metrics']['candidate']['auc'] > 0.9
   assert push_destination.training_statistics(str(version)).num_examples
+  # The report is the file at the report artifact's URI, as the dashboard
+  # reads it, and names what was pushed.
+  page = Path(produced['RunReport']['report']['uri']).read_text()
+  assert f'Pushed: <code>{version}</code>' in page
+  assert 'Compared with no earlier data' in page
 
   model = tf.saved_model.load(str(version))
   spec = helpers.raw_feature_spec()

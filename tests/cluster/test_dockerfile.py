@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import yaml
+
 import helpers
 from cluster import settings
 from fakes import kfp_launcher
@@ -62,8 +64,17 @@ def test_project_lands_where_the_compiled_package_looks_for_it():
 
 def _modules_the_tasks_name(spec: dict) -> set:
   """Every module a task imports by name: entry points, executor classes,
-  the model code, the Evaluator's metrics."""
+  the model code, the Evaluator's metrics, custom artifact types (TFX's
+  entrypoint imports a type by its schema title)."""
   named = set()
+  for component in spec['components'].values():
+    for definitions in (component.get('inputDefinitions', {}),
+                        component.get('outputDefinitions', {})):
+      for artifact in definitions.get('artifacts', {}).values():
+        title = yaml.safe_load(
+            artifact['artifactType']['instanceSchema'])['title']
+        if not title.startswith('tfx.'):
+          named.add(title.rsplit('.', 1)[0])
   for executor in spec['deploymentSpec']['executors'].values():
     command, args = executor['container']['command'], executor['container'][
         'args']
@@ -91,7 +102,7 @@ def test_image_holds_exactly_the_packages_the_tasks_import(kfp_env):
   named = _modules_the_tasks_name(kfp_launcher.load_pipeline_spec(package))
   assert {'models.trainer', 'models.preprocessing',
           'pipeline.metrics.histogram_metrics',
-          'pipeline.components.data_fingerprint'} <= named
+          'pipeline.components.data_fingerprint', 'system'} <= named
   # Imported as a task imports them: from the image's folder only.
   script = (f'import json, sys\nfor m in {sorted(named)!r}: __import__(m)\n'
             'print(json.dumps(sorted({n.split(".")[0] for n, m in '
@@ -102,5 +113,5 @@ def test_image_holds_exactly_the_packages_the_tasks_import(kfp_env):
                           capture_output=True, text=True, timeout=300)
   assert result.returncode == 0, result.stderr[-3000:]
   imported = set(json.loads(result.stdout.splitlines()[-1]))
-  copied = {path.name for path in image.iterdir()}
-  assert imported == copied == {'models', 'pipeline'}
+  copied = {path.stem for path in image.iterdir() if path.name != '__pycache__'}
+  assert imported == copied == {'models', 'pipeline', 'system'}

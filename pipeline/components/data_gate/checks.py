@@ -36,7 +36,7 @@ class Problem:
     return f'{self.feature}: {self.check}: {self.detail}'
 
 
-def _feature_stats(stats: _Stats, name: str
+def feature_stats(stats: _Stats, name: str
                    ) -> Optional[statistics_pb2.FeatureNameStatistics]:
   for feature in stats.features:
     if (feature.path.step[:1] or [feature.name]) == [name]:
@@ -51,7 +51,7 @@ def _common(feature: statistics_pb2.FeatureNameStatistics):
 
 def missing_share(stats: _Stats, name: str) -> float:
   """Share of rows with no value for a feature (an empty cell or none)."""
-  feature = _feature_stats(stats, name)
+  feature = feature_stats(stats, name)
   if feature is None or not stats.num_examples:
     return 1.
   # An empty CSV cell is an empty value list, which TFDV counts as present;
@@ -87,8 +87,8 @@ def label_problems(stats: _Stats, limits: configs.DataGateThresholds
     return [Problem(tips, 'label', f'expected a value in at least '
                     f'{1 - limits.max_label_missing:.0%} of rows, seen '
                     f'{1 - missing:.1%}')]
-  tip_stats = _feature_stats(stats, tips).num_stats
-  fare_stats = _feature_stats(stats, fare)
+  tip_stats = feature_stats(stats, tips).num_stats
+  fare_stats = feature_stats(stats, fare)
   most_fare = fare_stats.num_stats.max if fare_stats else 0.
   if tip_stats.max <= 0:
     seen = 'no rider tipped: every label is "no big tip"'
@@ -119,7 +119,7 @@ def missing_problems(stats: _Stats, baseline: _Stats,
 
 def _values(stats: _Stats, name: str) -> Optional[dict]:
   """value -> count of a string feature, if the statistics list every value."""
-  feature = _feature_stats(stats, name)
+  feature = feature_stats(stats, name)
   if feature is None or feature.WhichOneof('stats') != 'string_stats':
     return None
   string_stats = feature.string_stats

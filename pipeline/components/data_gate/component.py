@@ -11,6 +11,9 @@ The data the serving model was trained on is its training statistics, which
 the Pusher stores with each version (push_destination.py): the same file
 locally and on a cluster. Before the first push, only the checks that need
 no comparison run.
+
+Its decision (data_gate.json: what it compared with, each problem, passed or
+not) is written before it fails, for the run report (pipeline/report/).
 """
 
 import dataclasses
@@ -21,9 +24,12 @@ from absl import logging
 from tfx.components.example_validator import executor as validator_executor
 from tfx.components.statistics_gen import stats_artifact_utils
 from tfx.dsl.component.experimental.annotations import InputArtifact
+from tfx.dsl.component.experimental.annotations import OutputArtifact
 from tfx.dsl.component.experimental.annotations import Parameter
 from tfx.dsl.component.experimental.decorators import component
+from tfx.dsl.io import fileio
 from tfx.types import artifact_utils
+from tfx.types.experimental.simple_artifacts import File
 from tfx.types.standard_artifacts import ExampleAnomalies
 from tfx.types.standard_artifacts import ExampleStatistics
 from tfx.types.standard_artifacts import Schema
@@ -35,6 +41,26 @@ from pipeline import configs
 from pipeline.components import push_destination as destination
 from pipeline.components.data_errors import DataError
 from pipeline.components.data_gate import checks
+
+DECISION_FILE = 'data_gate.json'
+
+
+def read_decision(uri: str):
+  """The decision a gate wrote under uri, or None if there is none.
+
+  Args:
+    uri: the folder of the gate's `decision` output.
+
+  Returns:
+    {'compared_with': str, 'baseline': the version folder compared with or
+    None, 'problems' and 'tolerated': checks.Problem lists as printed,
+    'passed': bool}.
+  """
+  path = os.path.join(uri, DECISION_FILE)
+  if not fileio.exists(path):
+    return None
+  return json.loads(io_utils.read_string_file(path))
+
 
 HOW_TO_ACCEPT = (
     'If a change is real, accept it: add its "feature:check" to '
@@ -89,6 +115,7 @@ def DataGate(  # pylint: disable=invalid-name
     schema: InputArtifact[Schema],
     push_destination: Parameter[str],
     thresholds: Parameter[str],
+    decision: OutputArtifact[File],
 ):
   """Fails the run if the new data is not fit to train on.
 
@@ -99,6 +126,8 @@ def DataGate(  # pylint: disable=invalid-name
     push_destination: the Pusher's destination, where the serving model's
       training statistics are.
     thresholds: configs.DataGateThresholds as thresholds_parameter writes it.
+    decision: a folder where it writes DECISION_FILE, also when it fails the
+      run.
 
   Raises:
     DataError: one line per problem, and how to accept a real change.
@@ -115,6 +144,13 @@ def DataGate(  # pylint: disable=invalid-name
     logging.warning('Data gate: tolerated (allowed): %s', problem)
   compared = (f'the training data of the serving model {serving}' if baseline
               else 'no earlier data (no pushed model with training statistics)')
+  io_utils.write_string_file(
+      os.path.join(decision.uri, DECISION_FILE),
+      json.dumps({'compared_with': compared,
+                  'baseline': serving if baseline else None,
+                  'problems': [str(p) for p in problems],
+                  'tolerated': [str(p) for p in tolerated],
+                  'passed': not problems}))
   if problems:
     raise DataError('\n'.join([
         f'The data gate stopped the run before training: {len(problems)} '

@@ -1,0 +1,77 @@
+"""A local run's HTML report (pipeline/report/), from ML Metadata.
+
+Written after every run, failed ones too, as `<output>/reports/<run>.html`
+and `latest.html`; `taxi-tips report` writes one for any earlier run.
+"""
+
+import os
+import shutil
+from pathlib import Path
+from typing import Optional
+
+from local import paths as local_paths
+from local import run_report
+from pipeline import configs
+from pipeline.report import content
+from pipeline.report import render
+
+GATE_NODE = 'DataGate'
+LATEST = 'latest.html'
+
+
+def _gate_decision(summary: run_report.RunSummary,
+                   paths: local_paths.LocalPaths) -> Optional[str]:
+  """The gate's decision folder. ML Metadata records no output of a failed
+  step, but the gate wrote its decision first, where TFX's local
+  orchestrator puts an execution's outputs: <root>/<node>/<key>/<id>."""
+  if summary.gate_decision or GATE_NODE not in summary.execution_ids:
+    return summary.gate_decision
+  return os.path.join(paths.pipeline_root, GATE_NODE, run_report.DECISION_KEY,
+                      str(summary.execution_ids[GATE_NODE]))
+
+
+def run_inputs(summary: run_report.RunSummary, paths: local_paths.LocalPaths,
+               failure: Optional[str] = None) -> content.RunInputs:
+  """What the report of a local run reads.
+
+  Args:
+    summary: the run, read back from ML Metadata.
+    paths: the run's output folder.
+    failure: why it failed, if it did.
+
+  Returns:
+    The report's inputs.
+  """
+  trainer_config = summary.trainer_config or {}
+  return content.RunInputs(
+      run=summary.run_id,
+      nodes=[content.NodeRun(node, state, summary.node_seconds[node])
+             for node, state in summary.node_states.items()],
+      data=summary.data or '',
+      push_destination=str(paths.serving_model_dir),
+      hparams=trainer_config.get('hparams', {}),
+      code_fingerprint=trainer_config.get('code_fingerprint', ''),
+      eval_thresholds=configs.EVAL_THRESHOLDS,
+      failure=failure,
+      statistics=summary.statistics,
+      gate_decision=_gate_decision(summary, paths),
+      model_run=summary.model_run,
+      evaluation=summary.evaluation,
+      blessed=summary.blessed,
+      serving_check=summary.serving_check,
+      pushed_version=summary.pushed_model)
+
+
+def write_report(summary: run_report.RunSummary,
+                 paths: local_paths.LocalPaths,
+                 failure: Optional[str] = None) -> Path:
+  """Writes <reports>/<run>.html and copies it to latest.html.
+
+  Returns:
+    The run's report file.
+  """
+  paths.report_dir.mkdir(parents=True, exist_ok=True)
+  path = paths.report_dir / f'{summary.run_id}.html'
+  render.write(run_inputs(summary, paths, failure), str(path))
+  shutil.copyfile(path, paths.report_dir / LATEST)
+  return path
