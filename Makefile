@@ -5,6 +5,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.lock-installed
 # pyenv selects CPython 3.10 through .python-version; TFX 1.16 needs < 3.11.
 PYTHON ?= python
+# Debian's Chromium for the report's browser test (tests/browser.py): the
+# browser downloads of test tools do not work offline, the package does.
+BROWSER := /usr/bin/chromium
 
 export TF_USE_LEGACY_KERAS := 1
 export PYTHONDONTWRITEBYTECODE := 1
@@ -14,8 +17,12 @@ export PYTHONDONTWRITEBYTECODE := 1
 run: $(STAMP)
 	$(PY) local_runner.py
 
-test: $(STAMP)
+test: $(STAMP) $(BROWSER)
 	$(PY) -m pytest
+
+$(BROWSER):
+	apt-get install -y --no-install-recommends chromium || \
+	  (apt-get update && apt-get install -y --no-install-recommends chromium)
 
 venv: $(STAMP)
 

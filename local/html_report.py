@@ -7,7 +7,7 @@ and `latest.html`; `taxi-tips report` writes one for any earlier run.
 import os
 import shutil
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 from local import paths as local_paths
 from local import run_report
@@ -65,7 +65,8 @@ def run_inputs(summary: run_report.RunSummary, paths: local_paths.LocalPaths,
 def write_report(summary: run_report.RunSummary,
                  paths: local_paths.LocalPaths,
                  failure: Optional[str] = None) -> Path:
-  """Writes <reports>/<run>.html and copies it to latest.html.
+  """Writes <reports>/<run>.html, and copies it to latest.html if the run is
+  the newest.
 
   Returns:
     The run's report file.
@@ -73,5 +74,36 @@ def write_report(summary: run_report.RunSummary,
   paths.report_dir.mkdir(parents=True, exist_ok=True)
   path = paths.report_dir / f'{summary.run_id}.html'
   render.write(run_inputs(summary, paths, failure), str(path))
-  shutil.copyfile(path, paths.report_dir / LATEST)
+  if run_ids(paths)[-1:] == [summary.run_id]:
+    shutil.copyfile(path, paths.report_dir / LATEST)
   return path
+
+
+def run_ids(paths: local_paths.LocalPaths) -> List[str]:
+  """The local runs' ids, oldest first."""
+  return run_report.run_ids(str(paths.metadata_path))
+
+
+def report_of_run(paths: local_paths.LocalPaths,
+                  run_id: Optional[str] = None) -> Path:
+  """Writes the report of an earlier run (its failure's reason, which only
+  the run's own report and log have, aside).
+
+  Args:
+    paths: the runs' output folder.
+    run_id: the run (default: the newest).
+
+  Returns:
+    The report file.
+
+  Raises:
+    LookupError: there is no such run.
+  """
+  summary = run_report.latest_run(str(paths.metadata_path), run_id=run_id)
+  if summary is None:
+    known = run_ids(paths)
+    raise LookupError(
+        f'no run {run_id} in {paths.metadata_path} (runs: '
+        f'{", ".join(known[-5:]) or "none"})' if run_id else
+        f'no run in {paths.metadata_path}')
+  return write_report(summary, paths)

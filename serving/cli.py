@@ -1,15 +1,18 @@
-"""taxi-tips: the pushed models and their predictions.
+"""taxi-tips: the pushed models, their predictions and the run reports.
 
     taxi-tips models list                 versions, newest (served) first
     taxi-tips models show VERSION         its record and, locally, its lineage
     taxi-tips models rollback [VERSION]   serve VERSION (default: the previous)
     taxi-tips models prune --keep N       delete all but the newest N
     taxi-tips predict [FILE]              probabilities for CSV or JSON rows
+    taxi-tips report [RUN]                a local run's HTML report (default:
+                                          the newest run); --list: the runs
 
 The models are those under --output-dir (default $OUTPUT_DIR or outputs/,
 as local_runner.py) or at --push-destination (a folder or gs:// path, e.g.
-what a Kubeflow run pushed). Exit status: 0 done, 1 a row was refused
-(predict), 2 a bad request (no such version, unreadable input).
+what a Kubeflow run pushed); reports are of the runs under --output-dir.
+Exit status: 0 done, 1 a row was refused (predict), 2 a bad request (no such
+version or run, unreadable input).
 """
 
 import os
@@ -23,6 +26,7 @@ os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'
 import argparse
 import io
 import json
+import logging
 from pathlib import Path
 import sys
 from typing import List, Optional
@@ -75,11 +79,20 @@ def _parse_args(argv):
                        help='default: the served (highest) version')
   predict.add_argument('--strict', action='store_true',
                        help='answer nothing if any row is refused')
+
+  report = commands.add_parser(
+      'report', help='write the HTML report of a local run')
+  report.add_argument('--output-dir', type=Path,
+                      help='the runs\' outputs (default: $OUTPUT_DIR or '
+                      'outputs/)')
+  report.add_argument('run', nargs='?', help='a run id (default: the newest)')
+  report.add_argument('--list', action='store_true',
+                      help='list the runs, oldest first')
   return parser.parse_args(argv)
 
 
 def _destination(args) -> str:
-  if args.push_destination:
+  if getattr(args, 'push_destination', None):
     return args.push_destination.rstrip('/')
   return str(local_paths.LocalPaths(_output_dir(args)).serving_model_dir)
 
@@ -133,6 +146,20 @@ def _show(args, destination: str) -> None:
       print('\n'.join(f'  {step}' for step in steps))
 
 
+def _report(args) -> None:
+  from local import html_report  # pylint: disable=g-import-not-at-top
+  # TFMA's reader logs a TensorFlow deprecation notice on each use.
+  logging.getLogger('tensorflow').setLevel(logging.ERROR)
+  paths = local_paths.LocalPaths(_output_dir(args))
+  if args.list:
+    print('\n'.join(html_report.run_ids(paths)))
+    return
+  try:
+    print(html_report.report_of_run(paths, args.run))
+  except LookupError as e:
+    raise RequestError(str(e)) from None
+
+
 def _predict(args, destination: str) -> int:
   from serving import predict  # pylint: disable=g-import-not-at-top
   from serving import registry  # pylint: disable=g-import-not-at-top
@@ -174,9 +201,11 @@ def main(argv: Optional[List[str]] = None) -> int:
   from serving import registry  # pylint: disable=g-import-not-at-top
   destination = _destination(args)
   try:
-    if args.command == 'predict':
+    if args.command == 'report':
+      _report(args)
+    elif args.command == 'predict':
       return _predict(args, destination)
-    if args.action == 'list':
+    elif args.action == 'list':
       _list(destination)
     elif args.action == 'show':
       _show(args, destination)

@@ -2,6 +2,7 @@
 model already serving: each stops with its one clear reason, before anything
 is trained, and leaves every pushed version as it was."""
 
+import html
 from pathlib import Path
 import re
 import time
@@ -164,3 +165,11 @@ def _expect_stopped(data: Path, output_dir: Path, versions: dict, *reasons,
   assert summary.node_states[failed_node] == 'FAILED'
   assert 'Trainer' not in summary.node_states
   assert helpers.pushed_versions(output_dir) == versions
+  # The failed run has its report too, with the reason in it.
+  [report] = [line.removeprefix('Report: ')
+              for line in result.stdout.splitlines()
+              if line.startswith('Report: ')]
+  page = html.unescape(Path(report).read_text())
+  assert f'<td>{failed_node}</td>\n<td class="bad">FAILED</td>' in page
+  for reason in reasons:
+    assert re.search(reason, page), reason

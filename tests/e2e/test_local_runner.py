@@ -1,5 +1,7 @@
 """local_runner.py end to end, as a user runs it: console and log file."""
 
+from pathlib import Path
+
 import pytest
 
 import helpers
@@ -19,4 +21,8 @@ def test_a_run_shows_every_component_and_logs_it(small_data_dir, tmp_path):
     assert f'Component {node} is finished.' in result.stderr, node  # console
     assert f'Component {node} is finished.' in log, node
     assert f'  {node:32} COMPLETE' in result.stdout  # the run report
-  assert result.stdout.rstrip().endswith(f'Log: {log_file}')
+  # The last lines: where the log and the HTML report are.
+  *_, log_line, report_line = result.stdout.splitlines()
+  assert log_line == f'Log: {log_file}'
+  report = Path(report_line.removeprefix('Report: '))
+  assert report.parent == tmp_path / 'reports' and report.is_file()
