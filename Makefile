@@ -12,10 +12,14 @@ BROWSER := /usr/bin/chromium
 export TF_USE_LEGACY_KERAS := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test venv lock clean bench
+.PHONY: run test venv lock clean bench demo
 
 run: $(STAMP)
 	$(PY) local_runner.py
+
+# Scheduled retraining, watched: the sample cut into spans, one run per span.
+demo: $(STAMP)
+	$(PY) -m local.retraining_demo
 
 test: $(STAMP) $(BROWSER)
 	$(PY) -m pytest

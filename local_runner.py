@@ -25,6 +25,7 @@ from absl import logging as absl_logging
 from local import data_source
 from local import paths as local_paths
 from local import run_lock
+from local import span_check
 from models import features
 from pipeline import configs
 
@@ -41,6 +42,12 @@ def _parse_args(argv):
       type=Path,
       default=local_paths.output_dir_from_env(),
       help='root of every output (default: $OUTPUT_DIR or outputs/)')
+  parser.add_argument(
+      '--span',
+      type=int,
+      help='train with this span as the newest (a backfill, or a re-run of '
+      'a period); default: the newest span, and nothing to do if the '
+      'serving model was trained on it')
   parser.add_argument(
       '--infer-schema',
       action='store_true',
@@ -85,13 +92,18 @@ def main(argv=None) -> int:
 
   Returns:
     The exit status: 0 done, 1 the run failed (or the data gate stopped it),
-    2 a bad data source, 3 another run is using the output folder.
+    2 a bad data source or span, 3 another run is using the output folder.
+    No new span is not an error: 0, with one line.
   """
   args = _parse_args(argv)
   try:
     source = data_source.check_csv_source(args.data, features.REQUIRED_COLUMNS)
   except data_source.DataSourceError as e:
     print(f'error: {e}', file=sys.stderr)
+    return 2
+  if args.span is not None and args.span not in source.spans:
+    print(f'error: no span {args.span} under {source.input_base} (spans: '
+          f'{", ".join(map(str, source.spans))})', file=sys.stderr)
     return 2
 
   paths = local_paths.LocalPaths(args.output_dir.resolve())
@@ -100,6 +112,11 @@ def main(argv=None) -> int:
   except run_lock.RunInProgress as e:
     print(f'error: {e}', file=sys.stderr)
     return 3
+  if args.span is None:
+    nothing_new = span_check.nothing_new(source, paths)
+    if nothing_new:
+      print(nothing_new)
+      return 0
   log_file = _log_to_file(paths.log_dir)
   # Imported only after the checks above: TensorFlow takes seconds to load.
   from tfx.orchestration import metadata
@@ -115,6 +132,7 @@ def main(argv=None) -> int:
       pipeline_root=str(paths.pipeline_root),
       data_root=str(source.input_base),
       data_pattern=source.pattern,
+      newest_span=args.span,
       serving_model_dir=str(paths.serving_model_dir),
       schema_path=None if args.infer_schema else str(configs.SCHEMA_PATH),
       metadata_connection_config=metadata.sqlite_metadata_connection_config(

@@ -1,14 +1,15 @@
 """The cluster commands of kubeflow_runner.py: compile the package, and
 deploy, run and schedule it on a Kubeflow Pipelines cluster.
 
-    python kubeflow_runner.py compile [--target kfp|vertex] [--output-dir DIR]
+    python kubeflow_runner.py compile [--target kfp|vertex] [--span N] [--output-dir DIR]
 
-writes the package and prints its path as the last line. Settings (project,
+writes the package and prints its path as the last line; with --span, a
+backfill package training with span N as the newest. Settings (project,
 storage root, image, data source, Beam on Dataflow) come from
 cluster/settings.py and the environment variables in its KUBEFLOW_ENV.
 
     python kubeflow_runner.py create | update [--package FILE]
-    python kubeflow_runner.py run [--wait]
+    python kubeflow_runner.py run [--span N] [--wait]
     python kubeflow_runner.py schedule --cron CRON | --pause | --resume | --delete
     python kubeflow_runner.py runs [--limit N]
 
@@ -82,13 +83,22 @@ def _update(args, settings) -> int:
 
 def _run(args, settings) -> int:
   api = _connect(args)
-  pipeline_id, version_id = api.latest_version(configs.PIPELINE_NAME)
-  run = api.start_run(args.experiment, f'{configs.PIPELINE_NAME}-{_timestamp()}',
-                      pipeline_id, version_id, settings.pipeline_root)
+  name = f'{configs.PIPELINE_NAME}-{_timestamp()}'
+  if args.span is None:
+    pipeline_id, version_id = api.latest_version(configs.PIPELINE_NAME)
+    run = api.start_run(args.experiment, name, settings.pipeline_root,
+                        version=(pipeline_id, version_id))
+  else:  # a backfill: a package of its own, the span compiled in
+    package = compiler.compile_package(
+        dataclasses.replace(settings, target='kfp'),
+        args.output_dir.resolve(), newest_span=args.span)
+    run = api.start_run(args.experiment, f'{name}-span-{args.span}',
+                        settings.pipeline_root, package=str(package))
   print(f'Started run {run.name} in experiment {args.experiment}: {run.link}')
   if not args.wait:
     return 0
-  steps = api.task_names(pipeline_id, version_id)
+  steps = (api.task_names(pipeline_id, version_id) if args.span is None else
+           compiler.task_names(package))
   run = api.wait_for_run(run.run_id, args.timeout, args.poll_seconds)
   states = {task.name: task.state for task in run.tasks}
   width = max(map(len, steps), default=0)
@@ -143,7 +153,11 @@ def _parse_args(argv):
       type=Path,
       default=paths.output_dir_from_env() / 'kubeflow',
       help='where packages are written; default: <OUTPUT_DIR>/kubeflow')
-  compile_cmd = commands.add_parser('compile', parents=[output_dir],
+  span = argparse.ArgumentParser(add_help=False)
+  span.add_argument('--span', type=int,
+                    help='a backfill: train with span N as the newest '
+                    '(default: the newest span when the run reads the data)')
+  compile_cmd = commands.add_parser('compile', parents=[output_dir, span],
                                     help='write the package')
   compile_cmd.add_argument(
       '--target',
@@ -173,8 +187,9 @@ def _parse_args(argv):
                                help='upload a new version of the pipeline')
   update.add_argument('--version-name',
                       help='default: <pipeline>-<IMAGE_TAG>-<UTC time>')
-  run = commands.add_parser('run', parents=[api, experiment],
-                            help='run the newest version')
+  run = commands.add_parser('run', parents=[api, experiment, output_dir, span],
+                            help='run the newest version (with --span: a '
+                            'backfill package compiled now)')
   run.add_argument('--wait', action='store_true',
                    help='follow the run; report each step\'s final state')
   run.add_argument('--timeout', type=float,
@@ -228,6 +243,7 @@ def main(argv=None) -> int:
     args = _parse_args(['compile', '--target', 'vertex'])
   if args.target:
     settings = dataclasses.replace(settings, target=args.target)
-  print(compiler.compile_package(settings, args.output_dir.resolve()))
+  print(compiler.compile_package(settings, args.output_dir.resolve(),
+                                 newest_span=getattr(args, 'span', None)))
   return 0
 

@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from typing import List, Optional
 
 from google.protobuf import json_format
 import yaml
@@ -14,11 +15,14 @@ FINGERPRINT_TASK = 'data-fingerprint'
 FINGERPRINT_PARAMETER = 'input_fingerprint'
 
 
-def build_pipeline(settings: cluster_settings.KubeflowSettings):
+def build_pipeline(settings: cluster_settings.KubeflowSettings,
+                   newest_span: Optional[int] = None):
   """The one DAG of pipeline/pipeline.py, with cluster paths and resources.
 
   Args:
     settings: where and how the pipeline runs on the cluster.
+    newest_span: train with this span as the newest (a backfill); None: the
+      newest there is when the run reads the data.
 
   Returns:
     The tfx Pipeline, each container component with its resource limits.
@@ -37,6 +41,7 @@ def build_pipeline(settings: cluster_settings.KubeflowSettings):
           configs.PIPELINE_NAME),
       pipeline_root=settings.pipeline_root,
       data_root=settings.data_path,
+      newest_span=newest_span,
       bigquery_query=settings.bigquery_query or None,
       serving_model_dir=settings.serving_model_dir,
       schema_path=str(cluster_settings.CONTAINER_SCHEMA_PATH),
@@ -150,12 +155,17 @@ def _fingerprint_input(spec: dict, example_gen_id: str) -> None:
 
 
 def compile_package(settings: cluster_settings.KubeflowSettings,
-                    output_dir: Path) -> Path:
+                    output_dir: Path, newest_span: Optional[int] = None) -> Path:
   """Writes the package for settings.target.
+
+  Runtime parameters are broken in TFX 1.16's V2 runner (tensorflow/tfx#7733),
+  so a backfill is a package of its own, the span compiled in.
 
   Args:
     settings: where and how the pipeline runs on the cluster.
     output_dir: the folder to write it in (the TFX CLI may redirect it).
+    newest_span: compile a backfill with this span as the newest (its file
+      name says so); None: the scheduled pipeline, reading the newest span.
 
   Returns:
     The package written: a PipelineSpec YAML for KFP, a PipelineJob JSON
@@ -165,7 +175,9 @@ def compile_package(settings: cluster_settings.KubeflowSettings,
   from pipeline import configs
 
   suffix = 'yaml' if settings.target == 'kfp' else 'json'
-  package = output_dir / f'{configs.PIPELINE_NAME}-{settings.target}.{suffix}'
+  backfill = '' if newest_span is None else f'-span-{newest_span}'
+  package = (output_dir /
+             f'{configs.PIPELINE_NAME}-{settings.target}{backfill}.{suffix}')
   output_dir.mkdir(parents=True, exist_ok=True)
   runner = kubeflow_v2_dag_runner.KubeflowV2DagRunner(
       config=kubeflow_v2_dag_runner.KubeflowV2DagRunnerConfig(
@@ -175,13 +187,20 @@ def compile_package(settings: cluster_settings.KubeflowSettings,
           use_pipeline_spec_2_1=settings.target == 'kfp'),
       output_dir=str(output_dir),
       output_filename=package.name)
-  tfx_pipeline = build_pipeline(settings)
+  tfx_pipeline = build_pipeline(settings, newest_span)
   runner.run(tfx_pipeline)
   # The TFX CLI redirects the output into its own folder while run() runs.
   written = Path(runner._output_dir) / runner._output_filename  # pylint: disable=protected-access
   if written.exists():  # not when the TFX CLI only inspects the pipeline
     _rewrite(written, lambda spec: _complete(spec, tfx_pipeline, settings))
   return written
+
+
+def task_names(package: Path) -> List[str]:
+  """A KFP package's tasks, each after the tasks it depends on."""
+  from cluster.kfp_client import run_info
+  spec = yaml.safe_load(package.read_text())
+  return run_info.dependency_order(spec['root']['dag']['tasks'])
 
 
 def _rewrite(package: Path, change) -> None:

@@ -9,6 +9,8 @@ import dataclasses
 from pathlib import Path
 from typing import Iterable, List
 
+from pipeline import spans as spans_lib
+
 
 class DataSourceError(ValueError):
   """The data source cannot feed the pipeline; str() is the one-line reason."""
@@ -20,6 +22,12 @@ class CsvSource:
   input_base: Path
   pattern: str
   files: List[Path]
+  spans: List[int]  # pipeline/spans.py: [NO_SPANS] for a plain folder
+
+
+def _span_folders(path: Path) -> dict:
+  return {spans_lib.number(p.name): p for p in path.iterdir()
+          if p.is_dir() and spans_lib.number(p.name) is not None}
 
 
 # Undecodable bytes are ExampleGen's to report, with their line.
@@ -39,7 +47,8 @@ def check_csv_source(path: Path, required_columns: Iterable[str]) -> CsvSource:
   """Checks a CSV data source before anything runs.
 
   Args:
-    path: a .csv file or a folder of them.
+    path: a .csv file, a folder of them, or a folder of span folders of
+      them (pipeline/spans.py).
     required_columns: columns every file's header must have.
 
   Returns:
@@ -51,12 +60,24 @@ def check_csv_source(path: Path, required_columns: Iterable[str]) -> CsvSource:
   path = Path(path).resolve()
   if not path.exists():
     raise DataSourceError(f'data path {path}: does not exist')
-  if path.is_dir():
-    source = CsvSource(path, '*.csv', sorted(path.glob('*.csv')))
+  span_folders = _span_folders(path) if path.is_dir() else {}
+  if span_folders:
+    files = []
+    for span in sorted(span_folders):
+      found = sorted(span_folders[span].glob('*.csv'))
+      if not found:
+        raise DataSourceError(f'data path {span_folders[span]}: no *.csv '
+                              'files in this span folder')
+      files += found
+    source = CsvSource(path, f'{spans_lib.PREFIX}*/*.csv', files,
+                       sorted(span_folders))
+  elif path.is_dir():
+    source = CsvSource(path, '*.csv', sorted(path.glob('*.csv')),
+                       [spans_lib.NO_SPANS])
     if not source.files:
       raise DataSourceError(f'data path {path}: no *.csv files in this folder')
   else:
-    source = CsvSource(path.parent, path.name, [path])
+    source = CsvSource(path.parent, path.name, [path], [spans_lib.NO_SPANS])
 
   headers = {}
   for file in source.files:

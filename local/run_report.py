@@ -8,6 +8,8 @@ from typing import Dict, List, Optional
 from ml_metadata.proto import metadata_store_pb2
 
 from local import metadata
+from pipeline import spans
+from pipeline.components.csv_example_gen import executor as csv_executor
 from pipeline.components.serving_check import component as serving_check
 from pipeline.metrics import eval_results
 
@@ -33,6 +35,7 @@ class RunSummary:
   model_run: Optional[str] = None  # URI of the Trainer's TensorBoard logs
   trainer_config: Optional[dict] = None  # the Trainer's custom_config
   data: Optional[str] = None  # the files ExampleGen read
+  spans: Optional[List[int]] = None  # the spans it read, the last evaluated on
 
 
 def _node_id(store, execution) -> str:
@@ -111,7 +114,11 @@ def latest_run(metadata_path: str, since: float = 0.,
         summary.baseline_model = artifact.uri
       continue
     props = artifact.custom_properties
-    if artifact.type == 'ExampleStatistics':
+    if artifact.type == 'Examples':
+      summary.spans = spans.parse_list(
+          props[csv_executor.SPANS_PROPERTY].string_value
+          if csv_executor.SPANS_PROPERTY in props else '')
+    elif artifact.type == 'ExampleStatistics':
       summary.statistics = artifact.uri
     elif key == DECISION_KEY:
       summary.gate_decision = artifact.uri
@@ -167,6 +174,9 @@ def format_summary(summary: RunSummary) -> str:
   """
   lines: List[str] = ['Pipeline run:']
   lines += [f'  {node:32} {state}' for node, state in summary.node_states.items()]
+  if summary.spans and summary.spans != [spans.NO_SPANS]:
+    lines.append(f'Trained on {spans.describe(summary.spans)}; evaluated on '
+                 f'span {summary.spans[-1]}.')
   if summary.baseline_model:
     lines.append(f'Baseline (last blessed model): {summary.baseline_model}')
   if summary.evaluation:

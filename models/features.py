@@ -14,6 +14,10 @@ LABEL_KEY = 'big_tip'
 # When the trip started (epoch seconds): not a model input; new data is
 # later by design, so its distribution is not compared with older data's.
 TIME_KEY = 'trip_start_timestamp'
+MONTH_KEY = 'trip_start_month'
+# Features whose distribution follows the period the data covers: a span
+# of winter months is not drift (the data gate compares none of them).
+PERIOD_KEYS = [TIME_KEY, MONTH_KEY]
 
 # Heavy-tailed amounts: log1p, then z-score.
 LOG_NUMERIC_FEATURE_KEYS = ['fare', 'trip_miles', 'trip_seconds']
@@ -24,7 +28,7 @@ LOG_NUMERIC_FEATURE_KEYS = ['fare', 'trip_miles', 'trip_seconds']
 CATEGORICAL_FEATURE_RANGES = {
     'trip_start_hour': range(0, 24),
     'trip_start_day': range(1, 8),
-    'trip_start_month': range(1, 13),
+    MONTH_KEY: range(1, 13),
     'pickup_community_area': range(1, 78),
     'dropoff_community_area': range(1, 78),
 }

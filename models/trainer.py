@@ -9,6 +9,8 @@ from tfx_bsl.public import tfxio
 from models import features
 from models import model as model_lib
 from models import signatures
+from models import warm_start
+from pipeline.components import push_destination
 
 
 def _dataset(file_pattern, data_accessor, tf_transform_output, tft_layer,
@@ -65,6 +67,8 @@ def run_fn(fn_args):
 
   Hyperparameters come from pipeline/configs.py through the Trainer's
   custom_config, so changing one re-runs training (it is part of the cache key).
+  With custom_config['warm_start_from'] (a push destination), training
+  starts from the serving model's weights (models/warm_start.py).
 
   Args:
     fn_args: TFX's FnArgs: the example files, Transform's output, the steps,
@@ -86,6 +90,14 @@ def run_fn(fn_args):
 
   model = model_lib.build_keras_model(
       categorical_sizes(tf_transform_output), hparams)
+  warm_from = fn_args.custom_config.get('warm_start_from')
+  serving = warm_from and push_destination.latest_version_dir(warm_from)
+  if serving:
+    logging.info(warm_start.warm_start(
+        model, serving,
+        lambda sizes: model_lib.build_keras_model(sizes, hparams),
+        {key: tf_transform_output.vocabulary_file_by_name(key)
+         for key in features.VOCAB_FEATURE_KEYS}))
   model.fit(
       train,
       steps_per_epoch=fn_args.train_steps,

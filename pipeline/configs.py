@@ -26,6 +26,9 @@ PREPROCESSING_FN = 'models.preprocessing.preprocessing_fn'
 RUN_FN = 'models.trainer.run_fn'
 
 # --- ExampleGen --------------------------------------------------------------
+# A run trains on the newest this many spans of the data (pipeline/spans.py)
+# and is evaluated on the newest.
+WINDOW_SPANS = 4
 # Hash-bucket split of the input rows.
 TRAIN_SPLIT, EVAL_SPLIT = 'train', 'eval'
 TRAIN_BUCKETS = 3
@@ -72,6 +75,10 @@ TRANSFORM_TF_COMPAT_V1 = True
 # beyond that (measured on the eval split).
 TRAIN_STEPS = 300
 EVAL_STEPS = 15
+
+# Start training from the serving model's weights (models/warm_start.py);
+# measured in docs/benchmarks.md.
+WARM_START = False
 
 # Passed to run_fn as custom_config['hparams'].
 HPARAMS = {

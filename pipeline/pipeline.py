@@ -57,9 +57,10 @@ def model_code_fingerprint() -> str:
 
 
 def _example_gen(data_root: str, data_pattern: str,
-                 bigquery_query: Optional[str], schema_path: Optional[str]):
-  """CSV files, typed by the schema (or a BigQuery query), split into train
-  and eval by hash."""
+                 bigquery_query: Optional[str], schema_path: Optional[str],
+                 window_spans: int, newest_span: Optional[int]):
+  """CSV files of a window of spans, typed by the schema (or a BigQuery
+  query), split into train and eval by hash."""
   split = example_gen_pb2.Output(
       split_config=example_gen_pb2.SplitConfig(splits=[
           example_gen_pb2.SplitConfig.Split(
@@ -76,7 +77,9 @@ def _example_gen(data_root: str, data_pattern: str,
           example_gen_pb2.Input.Split(name='single_split', pattern=data_pattern)
       ]),
       output_config=split,
-      schema_file=schema_path).with_id('CsvExampleGen')
+      schema_file=schema_path,
+      window_spans=window_spans,
+      newest_span=newest_span).with_id('CsvExampleGen')
 
 
 def _baseline(baseline: str, candidate: Channel, serving_model_dir: str):
@@ -103,7 +106,7 @@ def _baseline(baseline: str, candidate: Channel, serving_model_dir: str):
 
 def _transform_and_trainer(example_gen, schema_gen, train_steps: int,
                            eval_steps: int, hparams: dict,
-                           code_fingerprint: str):
+                           code_fingerprint: str, warm_start_from: Optional[str]):
   """Transform and Trainer running the model code of models/; the code's
   fingerprint is part of both components' parameters, so a models/ edit
   re-runs them."""
@@ -130,7 +133,8 @@ def _transform_and_trainer(example_gen, schema_gen, train_steps: int,
       train_args=trainer_pb2.TrainArgs(num_steps=train_steps),
       eval_args=trainer_pb2.EvalArgs(num_steps=eval_steps),
       custom_config={'hparams': hparams,
-                     'code_fingerprint': code_fingerprint})
+                     'code_fingerprint': code_fingerprint,
+                     'warm_start_from': warm_start_from})
   return transform, trainer
 
 
@@ -141,12 +145,15 @@ def create_pipeline(
     serving_model_dir: str,
     *,
     data_pattern: str = '*.csv',
+    window_spans: int = configs.WINDOW_SPANS,
+    newest_span: Optional[int] = None,
     bigquery_query: Optional[str] = None,
     schema_path: Optional[str] = str(configs.SCHEMA_PATH),
     baseline: str = 'resolver',
     train_steps: int = configs.TRAIN_STEPS,
     eval_steps: int = configs.EVAL_STEPS,
     hparams: Optional[dict] = None,
+    warm_start: bool = configs.WARM_START,
     eval_thresholds: configs.EvalThresholds = configs.EVAL_THRESHOLDS,
     data_gate: configs.DataGateThresholds = configs.DATA_GATE,
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
@@ -163,7 +170,11 @@ def create_pipeline(
     pipeline_root: where every component writes its artifacts.
     data_root: the folder of CSV files to read.
     serving_model_dir: the push destination (TF Serving's versioned layout).
-    data_pattern: which files under data_root to read.
+    data_pattern: which files under data_root to read (`span-*/*.csv` for
+      span folders: pipeline/spans.py).
+    window_spans: how many of the newest spans to train on.
+    newest_span: the newest span to train on (a backfill); None: the newest
+      there is when ExampleGen runs.
     bigquery_query: a query to read the rows from instead (CSV's columns).
     schema_path: the curated schema; None makes SchemaGen infer one.
     baseline: where the Evaluator's baseline comes from: one of BASELINES
@@ -171,6 +182,7 @@ def create_pipeline(
     train_steps: Trainer steps.
     eval_steps: Trainer validation steps.
     hparams: run_fn's hyperparameters (default: configs.HPARAMS).
+    warm_start: start training from the serving model's weights.
     eval_thresholds: what the Evaluator requires before it blesses a model.
     data_gate: how far new data may drift before the run stops ahead of
       Transform and Trainer (pipeline/components/data_gate/).
@@ -190,7 +202,7 @@ def create_pipeline(
   """
   data = bigquery_query or f'{data_root}/{data_pattern}'
   example_gen = _example_gen(data_root, data_pattern, bigquery_query,
-                             schema_path)
+                             schema_path, window_spans, newest_span)
   statistics_gen = StatisticsGen(examples=example_gen.outputs['examples'])
   # With no curated schema, SchemaGen infers one from the statistics.
   schema_gen = (
@@ -211,7 +223,7 @@ def create_pipeline(
   hparams = hparams or configs.HPARAMS
   transform, trainer = _transform_and_trainer(
       example_gen, schema_gen, train_steps, eval_steps, hparams,
-      code_fingerprint)
+      code_fingerprint, serving_model_dir if warm_start else None)
   # Nothing is trained on data the gate stopped.
   transform.add_upstream_node(gate)
   trainer.add_upstream_node(gate)
@@ -236,6 +248,7 @@ def create_pipeline(
           filesystem={'base_directory': serving_model_dir}),
       statistics=statistics_gen.outputs['statistics'],
       model_evaluation=evaluator.outputs['evaluation'],
+      examples=example_gen.outputs['examples'],
       record={'code_fingerprint': code_fingerprint, 'image': image,
               'data': data})
   components = [example_gen, statistics_gen, schema_gen, example_validator,
@@ -243,6 +256,7 @@ def create_pipeline(
                 serving_check, pusher]
   if run_report:
     components.append(RunReport(
+        examples=example_gen.outputs['examples'],
         statistics=statistics_gen.outputs['statistics'],
         gate_decision=gate.outputs['decision'],
         model_run=trainer.outputs['model_run'],

@@ -57,12 +57,13 @@ def write_csv(path: Path, rows: list, fieldnames=None) -> Path:
 VENV_BIN = Path(sys.executable).parent
 
 
-def run_local_runner(data: Path, output_dir: Path,
+def run_local_runner(data: Path, output_dir: Path, *args: str,
                      timeout: int = 120) -> subprocess.CompletedProcess:
-  """local_runner.py as a user runs it, data and outputs from the env."""
+  """local_runner.py [args] as a user runs it, data and outputs from the
+  env."""
   env = dict(os.environ, DATA_PATH=str(data), OUTPUT_DIR=str(output_dir))
   return subprocess.run(
-      [sys.executable, str(configs.PROJECT_ROOT / 'local_runner.py')],
+      [sys.executable, str(configs.PROJECT_ROOT / 'local_runner.py'), *args],
       env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -72,9 +73,10 @@ SMALL_DATA_THRESHOLDS = dataclasses.replace(
 
 
 def run_pipeline(data_dir: Path, output_dir: Path, train_steps: int,
-                 eval_thresholds=SMALL_DATA_THRESHOLDS):
+                 eval_thresholds=SMALL_DATA_THRESHOLDS, **options):
   """create_pipeline(...) through LocalDagRunner, as local_runner.py wires
-  it, in this process; returns the run's RunSummary."""
+  it, in this process, with more of its options if given; returns the
+  run's RunSummary."""
   from tfx.orchestration import metadata  # pylint: disable=g-import-not-at-top
   from tfx.orchestration.local.local_dag_runner import LocalDagRunner  # pylint: disable=g-import-not-at-top
   from local import run_report  # pylint: disable=g-import-not-at-top
@@ -91,7 +93,8 @@ def run_pipeline(data_dir: Path, output_dir: Path, train_steps: int,
           eval_steps=5,
           eval_thresholds=eval_thresholds,
           metadata_connection_config=metadata.sqlite_metadata_connection_config(
-              str(local.metadata_path))))
+              str(local.metadata_path)),
+          **options))
   return run_report.latest_run(str(local.metadata_path), since=started)
 
 
@@ -200,10 +203,10 @@ def container_env(image_tree: Path) -> dict:
 
 
 def compile_kubeflow(target: str, storage: Path, data: Path, out: Path,
-                     image_tree: Path = configs.PROJECT_ROOT,
+                     image_tree: Path = configs.PROJECT_ROOT, args=(),
                      **extra) -> subprocess.CompletedProcess:
-  """`kubeflow_runner.py compile` for `target`, everything under local paths;
-  the package names the schema where image_tree has it."""
+  """`kubeflow_runner.py compile [args]` for `target`, everything under
+  local paths; the package names the schema where image_tree has it."""
   env = dict(
       os.environ,
       KUBEFLOW_TARGET=target,
@@ -214,5 +217,5 @@ def compile_kubeflow(target: str, storage: Path, data: Path, out: Path,
       **extra)
   return subprocess.run(
       [sys.executable, str(KUBEFLOW_RUNNER), 'compile', '--output-dir',
-       str(out)],
+       str(out), *args],
       env=env, capture_output=True, text=True, timeout=300)

@@ -150,26 +150,29 @@ class KfpApi:
       return self._client.create_experiment(
           name, namespace=self.connection.namespace or None).experiment_id
 
-  def start_run(self, experiment: str, run_name: str, pipeline_id: str,
-                version_id: str, pipeline_root: str) -> RunInfo:
-    """Starts one run of a pipeline version.
+  def start_run(self, experiment: str, run_name: str, pipeline_root: str,
+                version: Optional[Tuple[str, str]] = None,
+                package: Optional[str] = None) -> RunInfo:
+    """Starts one run of an uploaded version, or of a package file (a
+    backfill, not uploaded: CreateRun carries its spec).
 
     Args:
       experiment: the experiment's name (created if missing).
       run_name: the run's name.
-      pipeline_id: the pipeline.
-      version_id: the version to run.
       pipeline_root: where the run writes its artifacts.
+      version: (pipeline id, version id) to run.
+      package: else, the compiled KFP package to run.
 
     Returns:
       The new run.
     """
     experiment_id = self.experiment_id(experiment, create=True)
+    what = (dict(pipeline_id=version[0], version_id=version[1]) if version
+            else dict(pipeline_package_path=package))
     with self._translated_errors():
       run = self._client.run_pipeline(
           experiment_id=experiment_id, job_name=run_name,
-          pipeline_id=pipeline_id, version_id=version_id,
-          pipeline_root=pipeline_root)
+          pipeline_root=pipeline_root, **what)
     return self._run_info(run)
 
   def get_run(self, run_id: str) -> RunInfo:

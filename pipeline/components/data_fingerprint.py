@@ -4,7 +4,8 @@ The open-source KFP backend caches a task by its parameters, input artifacts
 and command, and never runs the preCacheCheck hook in which TFX's ExampleGen
 driver fingerprints its input. This task runs uncached before ExampleGen and
 hands it the fingerprint as a parameter: with the same files ExampleGen and
-everything after it come from the cache; with new or changed files they run.
+everything after it come from the cache; with new or changed files, or a
+new span, they run. So a scheduled run with no new span retrains nothing.
 
     python -m pipeline.components.data_fingerprint EXECUTOR_INPUT INPUT_BASE PATTERN
 
@@ -19,24 +20,29 @@ import sys
 
 from tfx.dsl.io import fileio
 
+from pipeline import spans
+
 OUTPUT_KEY = 'fingerprint'
 
 
 def fingerprint(input_base: str, pattern: str) -> str:
-  """A hash of each matching file's path, size and modification time.
+  """A hash of each matching file's path, size and modification time, in
+  every span folder (pipeline/spans.py).
 
   Args:
-    input_base: a local or GCS folder.
-    pattern: a glob under it, e.g. `*.csv`.
+    input_base: a local or GCS folder, of files or of span folders.
+    pattern: a glob, e.g. `*.csv`: under it, or under each span folder.
 
   Returns:
     Hex digits; the same for the same files, different when one is added,
-    removed, or rewritten.
+    removed, or rewritten, or a span arrives.
 
   Raises:
     ValueError: no file matches.
   """
-  files = sorted(fileio.glob(os.path.join(input_base, pattern)))
+  files = sorted(
+      path for span in spans.find(input_base) for path in fileio.glob(
+          os.path.join(spans.folder(input_base, span), pattern)))
   if not files:
     raise ValueError(f'no file matches {pattern} under {input_base}')
   digest = hashlib.sha256()

@@ -42,6 +42,7 @@ class RunInputs:
   code_fingerprint: str
   eval_thresholds: configs.EvalThresholds
   failure: Optional[str] = None  # why the run failed
+  spans: Optional[List[int]] = None  # trained on, the last evaluated on
   statistics: Optional[str] = None  # StatisticsGen's artifact
   gate_decision: Optional[str] = None  # the DataGate's artifact
   model_run: Optional[str] = None  # the Trainer's TensorBoard logs

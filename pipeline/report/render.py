@@ -13,6 +13,7 @@ import jinja2
 import tensorflow as tf
 
 from pipeline import configs
+from pipeline import spans
 from pipeline.report import charts
 from pipeline.report import content
 from pipeline.metrics import eval_results
@@ -113,8 +114,11 @@ def render(inputs: content.RunInputs) -> str:
   """
   serving_check = (content.serving_check_result(inputs.serving_check)
                    if inputs.serving_check else None)
+  read = ([] if inputs.spans in (None, [spans.NO_SPANS]) else inputs.spans)
   return _TEMPLATES.get_template('report.html.j2').render(
       run=inputs,
+      spans=read,
+      spans_described=spans.describe(read) if read else '',
       written=datetime.datetime.now(datetime.timezone.utc).strftime(
           '%Y-%m-%d %H:%M UTC'),
       data=_data_section(inputs),

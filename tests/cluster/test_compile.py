@@ -31,9 +31,11 @@ TFX_EDGES = {
     'Evaluator': {'CsvExampleGen', 'Trainer'},
     'ServingCheck': {'Trainer', 'Evaluator', 'CsvExampleGen'},
     # Statistics: stored with the pushed model, for the next run's gate.
-    'Pusher': {'Trainer', 'Evaluator', 'ServingCheck', 'StatisticsGen'},
-    'RunReport': {'StatisticsGen', 'DataGate', 'Trainer', 'Evaluator',
-                  'ServingCheck', 'Pusher'},
+    # Examples: the spans trained on, for the record and the backfill check.
+    'Pusher': {'Trainer', 'Evaluator', 'ServingCheck', 'StatisticsGen',
+               'CsvExampleGen'},
+    'RunReport': {'CsvExampleGen', 'StatisticsGen', 'DataGate', 'Trainer',
+                  'Evaluator', 'ServingCheck', 'Pusher'},
 }
 
 

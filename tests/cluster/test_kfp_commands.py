@@ -157,6 +157,28 @@ def test_run_wait_reports_every_step_of_the_newest_version(server, created):
       f'{server.url}/#/runs/details/{run["run_id"]}')
 
 
+def test_run_span_starts_a_backfill_package_with_the_span_compiled_in(
+    server, created, tmp_path):
+  out = _ok(_cli(server.url, 'run', '--span', '2', '--wait', '--poll-seconds',
+                 '0.05', '--output-dir', str(tmp_path)))
+  [entry] = server.state.runs.values()
+  run = entry['run']
+  # Not the uploaded version: the backfill's own package, inline.
+  assert not run.get('pipeline_version_reference')
+  package = yaml.safe_load((tmp_path / 'taxi-tips-kfp-span-2.yaml').read_text())
+  tasks = run['pipeline_spec']['root']['dag']['tasks']
+  assert set(tasks) == set(package['root']['dag']['tasks'])
+  parameters = tasks['CsvExampleGen']['inputs']['parameters']
+  assert parameters['newest_span']['runtimeValue']['constant'] == 2
+  assert run['runtime_config']['pipeline_root'] == PIPELINE_ROOT
+  assert run['display_name'].startswith(f'{configs.PIPELINE_NAME}-')
+  assert run['display_name'].endswith('-span-2')
+  steps = dict(line.split() for line in out.splitlines()
+               if line.startswith('  '))
+  assert set(steps) == set(helpers.KFP_TASKS)
+  assert out.splitlines()[-1].startswith(f'Run {run["display_name"]} SUCCEEDED')
+
+
 def test_run_wait_names_the_failed_step_and_exits_1(server, created):
   server.state.fail_task = 'Trainer'
   result = _cli(server.url, 'run', '--wait', '--poll-seconds', '0.05')

@@ -1,5 +1,6 @@
-"""Scheduled retraining through the model of the open-source KFP backend:
-its cache kept across runs, no lifecycle hooks (tests/fakes/kfp_launcher.py)."""
+"""Scheduled retraining on spans through the model of the open-source KFP
+backend: its cache kept across runs, no lifecycle hooks
+(tests/fakes/kfp_launcher.py)."""
 
 from pathlib import Path
 import random
@@ -13,10 +14,15 @@ from pipeline import pipeline as pipeline_lib
 
 
 @pytest.mark.e2e
-def test_same_data_is_cached_new_data_retrains_bad_data_stops_at_the_gate(
+def _spans(run: kfp_launcher.Run) -> str:
+  """The spans ExampleGen read in a run (or the cached run it reused)."""
+  return run.outputs['CsvExampleGen']['examples']['metadata']['spans']
+
+
+def test_no_new_span_is_cached_a_new_span_retrains_bad_data_stops_at_the_gate(
     tmp_path, bundled_rows):
   data = tmp_path / 'data'
-  helpers.write_csv(data / 'data.csv', bundled_rows)
+  helpers.write_csv(data / 'span-1' / 'data.csv', bundled_rows)
   image = helpers.build_image_tree(tmp_path / 'image')
   storage = tmp_path / 'storage'
   compiled = helpers.compile_kubeflow('kfp', storage, data,
@@ -26,7 +32,8 @@ def test_same_data_is_cached_new_data_retrains_bad_data_stops_at_the_gate(
   serving = storage / 'serving_model' / 'taxi-tips'
   cache = kfp_launcher.Cache()
 
-  def run(run_id: str, fails: bool = False) -> kfp_launcher.Run:
+  def run(run_id: str, fails: bool = False,
+          package: Path = package) -> kfp_launcher.Run:
     logs = tmp_path / 'logs' / run_id
     logs.mkdir(parents=True)
     result = kfp_launcher.run_package(
@@ -40,23 +47,26 @@ def test_same_data_is_cached_new_data_retrains_bad_data_stops_at_the_gate(
   first = run('run-1')
   every_task = helpers.KFP_TASKS
   assert set(first.executed) == every_task
+  assert _spans(first) == '1'
   [version] = [p.name for p in serving.iterdir()]
 
-  # The schedule fires again, nothing new arrived: only the fingerprint runs.
+  # The schedule fires again, no new span arrived: only the fingerprint runs.
   second = run('run-2')
   assert second.executed == [compiler.FINGERPRINT_TASK]
   assert [p.name for p in serving.iterdir()] == [version]
 
-  # New data whose labels no longer follow the features: ExampleGen and all
-  # after it run, against the pushed model, and the worse model stays out.
+  # A new span whose labels no longer follow the features: ExampleGen and
+  # all after it run on the window, evaluated on the new span against the
+  # pushed model, and the worse model stays out.
   rows = [dict(row) for row in bundled_rows]
   tips = [row['tips'] for row in rows]
   random.Random(0).shuffle(tips)
   for row, tip in zip(rows, tips):
     row['tips'] = tip
-  helpers.write_csv(data / 'data.csv', rows)
+  helpers.write_csv(data / 'span-2' / 'data.csv', rows)
   third = run('run-3')
   assert set(third.executed) == every_task - {'ImportSchemaGen'}
+  assert _spans(third) == '1,2'
   baseline = third.outputs[pipeline_lib.LATEST_PUSHED_ID]['baseline']
   assert baseline['metadata']['source'] == str(serving / version)
   assert third.outputs['Evaluator']['blessing']['metadata']['blessed'] == 0
@@ -64,7 +74,7 @@ def test_same_data_is_cached_new_data_retrains_bad_data_stops_at_the_gate(
 
   # A span without labels: the gate's task fails with the reason in its log,
   # nothing after it runs, the serving model stays.
-  helpers.write_csv(data / 'data.csv',
+  helpers.write_csv(data / 'span-3' / 'data.csv',
                     [dict(row, tips='') for row in bundled_rows])
   fourth = run('run-4', fails=True)
   assert fourth.failed == ['DataGate']
@@ -73,3 +83,13 @@ def test_same_data_is_cached_new_data_retrains_bad_data_stops_at_the_gate(
   assert 'The data gate stopped the run before training' in gate_log
   assert 'tips: label: expected a value in at least 99% of rows' in gate_log
   assert [p.name for p in serving.iterdir()] == [version]
+
+  # A backfill of span 1 (runtime parameters being broken, a package with
+  # the span compiled in): ExampleGen reads that span alone and the run
+  # goes on from there; the spans after it do not stop it.
+  backfill = helpers.compile_kubeflow('kfp', storage, data, tmp_path / 'package',
+                                      image_tree=image, args=['--span', '1'])
+  assert backfill.returncode == 0, backfill.stderr[-3000:]
+  fifth = run('run-5', package=Path(backfill.stdout.splitlines()[-1]))
+  assert 'CsvExampleGen' in fifth.executed and _spans(fifth) == '1'
+  assert 'Evaluator' in fifth.executed

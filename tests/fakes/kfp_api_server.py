@@ -163,24 +163,28 @@ class KfpApiServer:
     return experiment
 
   def _check_job(self, job: dict, pin: bool = True) -> dict:
-    """What runs and recurring runs share: an experiment, a version and a
-    pipeline root (the YAML package has none of its own). A job naming a
-    pipeline but no version gets its newest version (resource_manager.go);
-    `pin` writes that version into the job."""
+    """What runs and recurring runs share: an experiment, a version (or a
+    pipeline spec of its own) and a pipeline root (the YAML package has none
+    of its own). A job naming a pipeline but no version gets its newest
+    version (resource_manager.go); `pin` writes that version into the job."""
     if job.get('experiment_id') not in self.state.experiments:
       raise models.ApiError(404, f'experiment {job.get("experiment_id")} not found')
-    reference = job.get('pipeline_version_reference') or {}
-    newest = max((v for v in self.state.versions.values()
-                  if v['pipeline_id'] == reference.get('pipeline_id')),
-                 key=lambda v: v['created_at'], default={})
-    version = self.state.versions.get(
-        reference.get('pipeline_version_id') or
-        newest.get('pipeline_version_id'))
-    if not version or version['pipeline_id'] != reference.get('pipeline_id'):
-      raise models.ApiError(404, f'pipeline version {reference} not found')
+    reference = job.get('pipeline_version_reference')
+    if job.get('pipeline_spec') and not reference:
+      version = {'pipeline_spec': job['pipeline_spec']}  # a one-off package
+    else:
+      reference = reference or {}
+      newest = max((v for v in self.state.versions.values()
+                    if v['pipeline_id'] == reference.get('pipeline_id')),
+                   key=lambda v: v['created_at'], default={})
+      version = self.state.versions.get(
+          reference.get('pipeline_version_id') or
+          newest.get('pipeline_version_id'))
+      if not version or version['pipeline_id'] != reference.get('pipeline_id'):
+        raise models.ApiError(404, f'pipeline version {reference} not found')
     if not (job.get('runtime_config') or {}).get('pipeline_root'):
       raise models.ApiError(400, 'no pipeline root: the package does not carry one')
-    if pin:
+    if pin and reference:
       reference['pipeline_version_id'] = version['pipeline_version_id']
     return version
 

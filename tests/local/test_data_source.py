@@ -110,3 +110,23 @@ def test_rows_of_the_wrong_type_stop_the_run_at_example_gen_naming_the_line(
                     'number')
   assert last.startswith('error: the pipeline run failed; full log: ')
   assert not (outputs / 'serving_model').exists()
+
+
+def test_span_folders_are_read_as_spans(tmp_path, bundled_rows):
+  helpers.write_csv(tmp_path / 'span-2' / 'b.csv', bundled_rows[5:10])
+  helpers.write_csv(tmp_path / 'span-10' / 'c.csv', bundled_rows[10:15])
+  helpers.write_csv(tmp_path / 'span-1' / 'a.csv', bundled_rows[:5])
+  (tmp_path / 'span-x').mkdir()  # not a span: ignored
+  source = _check(tmp_path)
+  assert source.spans == [1, 2, 10]
+  assert source.pattern == 'span-*/*.csv'
+  assert [f.relative_to(tmp_path).as_posix() for f in source.files] == [
+      'span-1/a.csv', 'span-2/b.csv', 'span-10/c.csv']
+
+
+def test_an_empty_span_folder_is_named(tmp_path, bundled_rows):
+  helpers.write_csv(tmp_path / 'span-1' / 'a.csv', bundled_rows[:5])
+  (tmp_path / 'span-2').mkdir()
+  with pytest.raises(data_source.DataSourceError,
+                     match='span-2: no \\*.csv files in this span folder'):
+    _check(tmp_path)

@@ -129,13 +129,13 @@ def _binary_blocks(f, column_names: List[str]) -> Iterable[pa.RecordBatch]:
           quoted_strings_can_be_null=True))
 
 
-def read_blocks(file: Tuple[int, str], column_names: List[str],
+def read_blocks(file: Tuple[str, str], column_names: List[str],
                 types: Optional[Dict[str, ColumnType]]
                 ) -> Iterable[Tuple[str, pa.RecordBatch]]:
   """A file's rows as blocks of columns, an empty cell as null.
 
   Args:
-    file: (index of the file among the inputs, path).
+    file: (an id unique among the input files, path).
     column_names: the header, the same in every file.
     types: column name -> declared type; None leaves every column text.
 
@@ -146,7 +146,7 @@ def read_blocks(file: Tuple[int, str], column_names: List[str],
     DataError: a row has the wrong number of fields, a cell is not UTF-8 or
       not of its column's declared type.
   """
-  index, path = file
+  file_id, path = file
   with beam.io.filesystems.FileSystems.open(path) as f:
     try:
       first_line = 2  # after the header
@@ -157,7 +157,7 @@ def read_blocks(file: Tuple[int, str], column_names: List[str],
           text = _to_text(column, name, place)
           columns.append(_typed(text, name, types[name], place)
                          if types and name in types else text)
-        yield (f'{index:05d}-{block_index:05d}',
+        yield (f'{file_id}-{block_index:05d}',
                pa.RecordBatch.from_arrays(columns, names=column_names))
         first_line += block.num_rows
     except pa.ArrowInvalid as e:

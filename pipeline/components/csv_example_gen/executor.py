@@ -41,6 +41,7 @@ from tfx.types import standard_component_specs
 from tfx.utils import io_utils
 from tfx.utils import proto_utils
 
+from pipeline import spans as spans_lib
 from pipeline.components.csv_example_gen import csv_blocks
 from pipeline.components.csv_example_gen import example_encoding
 from pipeline.components.csv_example_gen.example_encoding import ColumnType
@@ -48,6 +49,12 @@ from pipeline.components.data_errors import DataError
 
 # The curated schema's path: its types are the columns' types.
 SCHEMA_FILE_KEY = 'schema_file'
+# How many spans a run reads, and the newest (pipeline/spans.py; unset: the
+# newest there is).
+WINDOW_SPANS_KEY = 'window_spans'
+NEWEST_SPAN_KEY = 'newest_span'
+# The Examples' custom property listing the spans read, oldest first.
+SPANS_PROPERTY = 'spans'
 _FILE_PREFIX = 'data_tfrecord'
 _TEMP_DIR = '.incomplete'
 
@@ -88,28 +95,42 @@ def _encode(block: Tuple[str, pa.RecordBatch], inferred: Dict[str, ColumnType],
 
 @beam.typehints.with_input_types(beam.Pipeline)
 class CsvToExampleBlocks(beam.PTransform):
-  """The CSV files matching a pattern -> (block id, serialized tf.Examples).
+  """CSV files -> (block id, serialized tf.Examples).
 
-  Columns the schema declares have its types; the others are inferred.
+  Columns the schema declares have its types; the others are inferred over
+  every file.
   """
 
-  def __init__(self, pattern: str, declared: Dict[str, ColumnType]):
+  def __init__(self, patterns: Dict[str, str],
+               declared: Dict[str, ColumnType]):
+    """Reads the files matching each pattern.
+
+    Args:
+      patterns: block id prefix -> glob; each block's id starts with the
+        prefix of the pattern its file matched.
+      declared: column name -> the schema's type.
+    """
     super().__init__()
-    self._pattern = pattern
+    self._patterns = patterns
     self._declared = declared
 
   def expand(self, pipeline):
-    files = fileio.glob(self._pattern)
-    if not files:
-      raise RuntimeError(f'Split pattern {self._pattern} matches no files.')
-    column_names = io_utils.load_csv_column_names(files[0])
-    for path in files[1:]:
+    files = []
+    for prefix, pattern in self._patterns.items():
+      matched = fileio.glob(pattern)
+      if not matched:
+        raise RuntimeError(f'Split pattern {pattern} matches no files.')
+      files += [(f'{prefix}{index:05d}', path)
+                for index, path in enumerate(matched)]
+    column_names = io_utils.load_csv_column_names(files[0][1])
+    for _, path in files[1:]:
       if io_utils.load_csv_column_names(path) != column_names:
-        raise RuntimeError(f'{path} has a different header than {files[0]}.')
+        raise RuntimeError(
+            f'{path} has a different header than {files[0][1]}.')
 
     blocks = (
         pipeline
-        | 'Files' >> beam.Create(list(enumerate(files)))
+        | 'Files' >> beam.Create(files)
         | 'ReadBlocks' >> beam.FlatMap(csv_blocks.read_blocks, column_names,
                                        self._declared)
         # A few large elements: each worker encodes and writes some blocks.
@@ -203,23 +224,41 @@ class Executor(base_beam_executor.BaseBeamExecutor):
     declared = (csv_blocks.declared_types(
         io_utils.SchemaReader().read(schema_file)) if schema_file else {})
 
+    window = spans_lib.window(input_base,
+                              exec_properties.get(WINDOW_SPANS_KEY) or 1,
+                              exec_properties.get(NEWEST_SPAN_KEY))
+    logging.info('Reading %s.', spans_lib.describe(window))
+
     with self._make_beam_pipeline() as pipeline:
       if output_config.split_config.splits:  # one input, split by hash
         buckets = np.cumsum([
             split.hash_buckets for split in output_config.split_config.splits
         ]).tolist()
+        # Each row split by its hash, so it stays in its split from run to
+        # run; only the newest span is evaluated on, the older ones give the
+        # rows of the first split (train).
+        pattern = input_config.splits[0].pattern
+        if window != [spans_lib.NO_SPANS]:
+          pattern = os.path.basename(pattern)  # in each span folder
+        prefix = {span: '' if span == spans_lib.NO_SPANS else f'{span}-'
+                  for span in window}
+        newest = prefix[window[-1]]
         chunks = (
             pipeline
             | 'Read' >> CsvToExampleBlocks(
-                os.path.join(input_base, input_config.splits[0].pattern),
-                declared)
+                {prefix[span]: os.path.join(
+                    spans_lib.folder(input_base, span), pattern)
+                 for span in window}, declared)
             | 'SplitByHash' >> beam.FlatMap(_split_by_hash, split_names,
-                                            buckets))
+                                            buckets)
+            | 'OlderSpansTrainOnly' >> beam.Filter(
+                lambda chunk: (chunk[0] == split_names[0] or
+                               chunk[1].startswith(newest))))
       else:  # each input split is an output split
         chunks = [
             pipeline
             | f'Read[{split.name}]' >> CsvToExampleBlocks(
-                os.path.join(input_base, split.pattern), declared)
+                {'': os.path.join(input_base, split.pattern)}, declared)
             | f'Name[{split.name}]' >> beam.MapTuple(
                 lambda block_id, rows, name=split.name: (name, block_id, rows))
             for split in input_config.splits
@@ -237,4 +276,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
       examples_utils.set_payload_format(artifact,
                                         example_gen_pb2.FORMAT_TF_EXAMPLE)
       examples_utils.set_file_format(artifact, 'tfrecords_gzip')
+      artifact.span = window[-1]
+      artifact.set_string_custom_property(SPANS_PROPERTY,
+                                          spans_lib.format_list(window))
     logging.info('Examples generated.')

@@ -180,7 +180,7 @@ def drift_problems(stats: _Stats, baseline: _Stats, schema: schema_pb2.Schema,
   with_comparators = schema_pb2.Schema()
   with_comparators.CopyFrom(schema)
   for feature in with_comparators.feature:
-    if feature.name == features.TIME_KEY:
+    if feature.name in features.PERIOD_KEYS:
       continue
     if feature.type == schema_pb2.BYTES:
       feature.drift_comparator.infinity_norm.threshold = (

@@ -9,8 +9,9 @@ the task fails with them in its log and nothing downstream runs.
 
 The data the serving model was trained on is its training statistics, which
 the Pusher stores with each version (push_destination.py): the same file
-locally and on a cluster. Before the first push, only the checks that need
-no comparison run.
+locally and on a cluster. Before the first push, and for a backfill (data
+older than the serving model's: pipeline/spans.py), only the checks that
+need no comparison run.
 
 Its decision (data_gate.json: what it compared with, each problem, passed or
 not) is written before it fails, for the run report (pipeline/report/).
@@ -38,6 +39,7 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from pipeline import configs
+from pipeline import spans
 from pipeline.components import push_destination as destination
 from pipeline.components.data_errors import DataError
 from pipeline.components.data_gate import checks
@@ -135,6 +137,15 @@ def DataGate(  # pylint: disable=invalid-name
   limits = configs.DataGateThresholds(**json.loads(thresholds))
   serving = destination.latest_version_dir(push_destination)
   baseline = destination.training_statistics(serving) if serving else None
+  compared = (f'the training data of the serving model {serving}' if baseline
+              else 'no earlier data (no pushed model with training statistics)')
+  serving_span = (spans.newest_trained(destination.version_record(serving))
+                  if serving else None)
+  if baseline and serving_span is not None and statistics.span < serving_span:
+    # A backfill: its data is older than the serving model's, by design.
+    baseline = None
+    compared = (f'no earlier data: a backfill of span {statistics.span}, '
+                f'older than the serving model\'s (span {serving_span})')
   problems, tolerated = checks.split_tolerated(
       find_problems(statistics, anomalies,
                     io_utils.SchemaReader().read(
@@ -142,8 +153,6 @@ def DataGate(  # pylint: disable=invalid-name
                     baseline, limits), limits)
   for problem in tolerated:
     logging.warning('Data gate: tolerated (allowed): %s', problem)
-  compared = (f'the training data of the serving model {serving}' if baseline
-              else 'no earlier data (no pushed model with training statistics)')
   io_utils.write_string_file(
       os.path.join(decision.uri, DECISION_FILE),
       json.dumps({'compared_with': compared,

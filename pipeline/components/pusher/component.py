@@ -1,5 +1,6 @@
-"""TFX's Pusher with an executor that never pushes the serving model again and
-stores with each version its training statistics and a record of its origin."""
+"""TFX's Pusher with an executor that never pushes the serving model again nor
+a model of older data, and stores with each version its training statistics
+and a record of its origin."""
 
 import json
 from typing import Optional
@@ -25,6 +26,9 @@ class PusherSpec(standard_component_specs.PusherSpec):
       executor.EVALUATION_KEY:
           component_spec.ChannelParameter(
               type=standard_artifacts.ModelEvaluation, optional=True),
+      executor.EXAMPLES_KEY:
+          component_spec.ChannelParameter(
+              type=standard_artifacts.Examples, optional=True),
   }
 
 
@@ -40,6 +44,7 @@ class Pusher(pusher_component.Pusher):
                push_destination: pusher_pb2.PushDestination,
                statistics: Optional[channel.BaseChannel] = None,
                model_evaluation: Optional[channel.BaseChannel] = None,
+               examples: Optional[channel.BaseChannel] = None,
                record: Optional[dict] = None):
     """Constructs the component.
 
@@ -52,6 +57,9 @@ class Pusher(pusher_component.Pusher):
         with each pushed version for the data gate.
       model_evaluation: the Evaluator's evaluation, whose overall metrics
         the version's record keeps.
+      examples: ExampleGen's examples: the record keeps the spans the model
+        was trained on, and a model trained on older spans than the serving
+        model's is not pushed (a backfill).
       record: more for the record (JSON values): code fingerprint, image.
     """
     base_component.BaseComponent.__init__(  # pylint: disable=non-parent-init-called
@@ -63,5 +71,6 @@ class Pusher(pusher_component.Pusher):
             push_destination=push_destination,
             statistics=statistics,
             model_evaluation=model_evaluation,
+            examples=examples,
             custom_config=json.dumps(record or {}, sort_keys=True),
             pushed_model=channel.Channel(type=standard_artifacts.PushedModel)))

@@ -1,4 +1,4 @@
-"""TFX's Pusher to a file system, minus duplicate and partial versions.
+"""TFX's Pusher to a file system, minus duplicate, partial and stale versions.
 
 A re-run with nothing changed re-evaluates the serving model against itself
 (it is now the latest blessed model) and blesses it again; the stock Pusher
@@ -6,6 +6,9 @@ would then copy it once more as a new version. This one pushes only a model
 that differs from the newest version already at the destination, and
 publishes it so that it appears whole (push_destination.publish), with the
 statistics of the data it was trained on and a record of where it came from.
+A model whose newest span is older than the serving model's (a backfill of
+an earlier period) is evaluated but not pushed: it would replace a model of
+newer data.
 """
 
 import json
@@ -21,11 +24,14 @@ from tfx.utils import io_utils
 from tfx.utils import proto_utils
 
 from pipeline import configs
+from pipeline import spans as spans_lib
+from pipeline.components.csv_example_gen import executor as csv_executor
 from pipeline.components import push_destination
 from pipeline.metrics import eval_results
 
 STATISTICS_KEY = 'statistics'
 EVALUATION_KEY = 'model_evaluation'
+EXAMPLES_KEY = 'examples'
 
 
 def _training_statistics_file(input_dict) -> str:
@@ -37,13 +43,25 @@ def _training_statistics_file(input_dict) -> str:
   return os.path.join(split_dir, stats_artifact_utils.BINARY_PB_BASENAME)
 
 
+def _trained_spans(input_dict) -> list:
+  """The spans the model was trained on, oldest first; [] if unknown."""
+  examples = input_dict.get(EXAMPLES_KEY)
+  if not examples:
+    return []
+  return spans_lib.parse_list(examples[0].get_string_custom_property(
+      csv_executor.SPANS_PROPERTY))
+
+
 def _record(input_dict, exec_properties, run_id) -> dict:
   """What the version's record says of its origin."""
   [model] = input_dict[standard_component_specs.MODEL_KEY]
   evaluations = input_dict.get(EVALUATION_KEY)
+  trained = _trained_spans(input_dict)
   return {
       'run_id': run_id,
       'model': model.uri,
+      # Trained on these, evaluated on the last.
+      'spans': trained,
       # {'candidate': {...}, 'baseline': {...}}, or {'': {...}} alone.
       'metrics': (eval_results.overall_metrics(evaluations[0].uri)
                   if evaluations else {}),
@@ -71,6 +89,15 @@ class Executor(pusher_executor.Executor):
     if serving and push_destination.same_model(model_path, serving):
       logging.info('This model already serves as %s; not pushed again.',
                    serving)
+      self._MarkNotPushed(model_push)
+      return
+    trained = _trained_spans(input_dict)
+    serving_span = (spans_lib.newest_trained(
+        push_destination.version_record(serving)) if serving else None)
+    if trained and serving_span is not None and trained[-1] < serving_span:
+      logging.warning(
+          'Not pushed: trained on %s, older than the serving model %s '
+          '(span %d).', spans_lib.describe(trained), serving, serving_span)
       self._MarkNotPushed(model_push)
       return
     version_dir = push_destination.publish(

@@ -23,6 +23,7 @@ from tfx.dsl.component.experimental.annotations import OutputArtifact
 from tfx.dsl.component.experimental.annotations import Parameter
 from tfx.dsl.component.experimental.decorators import component
 from tfx.dsl.io import fileio
+from tfx.types.standard_artifacts import Examples
 from tfx.types.standard_artifacts import ExampleStatistics
 from tfx.types.standard_artifacts import InfraBlessing
 from tfx.types.standard_artifacts import ModelBlessing
@@ -32,6 +33,8 @@ from tfx.types.experimental.simple_artifacts import File
 from tfx.types.standard_artifacts import PushedModel
 
 from pipeline import configs
+from pipeline import spans
+from pipeline.components.csv_example_gen import executor as csv_executor
 from system import HTML
 from pipeline.report import content
 from pipeline.report import render
@@ -39,6 +42,7 @@ from pipeline.report import render
 
 @component
 def RunReport(  # pylint: disable=invalid-name
+    examples: InputArtifact[Examples],
     statistics: InputArtifact[ExampleStatistics],
     gate_decision: InputArtifact[File],
     model_run: InputArtifact[ModelRun],
@@ -55,6 +59,7 @@ def RunReport(  # pylint: disable=invalid-name
   """Writes the run's report at the report artifact's URI.
 
   Args:
+    examples: ExampleGen's examples (the spans read).
     statistics: StatisticsGen's statistics.
     gate_decision: the DataGate's decision.
     model_run: the Trainer's TensorBoard logs.
@@ -78,6 +83,8 @@ def RunReport(  # pylint: disable=invalid-name
       hparams=config['hparams'],
       code_fingerprint=config['code_fingerprint'],
       eval_thresholds=configs.EvalThresholds(**json.loads(eval_thresholds)),
+      spans=spans.parse_list(examples.get_string_custom_property(
+          csv_executor.SPANS_PROPERTY)),
       statistics=statistics.uri,
       gate_decision=gate_decision.uri,
       model_run=model_run.uri,

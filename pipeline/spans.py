@@ -1,0 +1,97 @@
+"""Spans: the periods the data arrives in, and the window a run trains on.
+
+A data root holds one folder per span, `span-<N>` (N a positive integer,
+TFX's `{SPAN}`), each with CSV files of the same header. A data root with
+no such folder is one span, number 0: today's layout, the bundled data/.
+
+Each run trains on the newest spans (configs.WINDOW_SPANS of them, up to a
+chosen newest span for a backfill) and is evaluated on the newest one. This
+runs where the data is read, on every target: ExampleGen's executor, the
+Kubeflow data-fingerprint task and the local runner, not in TFX's ExampleGen
+driver or a resolver, which the open-source KFP backend does not run.
+"""
+
+import os
+import re
+from typing import Dict, List, Optional
+
+PREFIX = 'span-'
+_SPAN_DIR = re.compile(rf'{PREFIX}([1-9][0-9]*)')
+# The span number of a data root without span folders (TFX's for no span).
+NO_SPANS = 0
+
+
+class SpanError(ValueError):
+  """No such span, or none at all; str() is the one-line reason."""
+
+
+def folder(data_root: str, span: int) -> str:
+  """Where a span's files are."""
+  return data_root if span == NO_SPANS else os.path.join(
+      data_root, f'{PREFIX}{span}')
+
+
+def number(name: str) -> Optional[int]:
+  """The span a folder name stands for, or None."""
+  match = _SPAN_DIR.fullmatch(name.rstrip('/'))
+  return int(match.group(1)) if match else None
+
+
+def find(data_root: str) -> List[int]:
+  """The span numbers under a data root (local or gs://), lowest first
+  ([NO_SPANS] if it has no span folders)."""
+  # Imported here: it loads TensorFlow, which the local runner's start-up
+  # checks do without.
+  from tfx.dsl.io import fileio  # pylint: disable=g-import-not-at-top
+  found = [number(name) for name in fileio.listdir(data_root)
+           if number(name) is not None and
+           fileio.isdir(os.path.join(data_root, name.rstrip('/')))]
+  return sorted(found) or [NO_SPANS]
+
+
+def window(data_root: str, size: int, newest: Optional[int] = None
+           ) -> List[int]:
+  """The spans a run trains on: the newest `size` spans up to `newest`.
+
+  Args:
+    data_root: the data root.
+    size: how many spans at most.
+    newest: the newest span to use (a backfill); None: the newest there is.
+
+  Returns:
+    Span numbers, oldest first; the last is the one evaluated on.
+
+  Raises:
+    SpanError: `newest` is not a span of the data root.
+  """
+  spans = find(data_root)
+  if newest is not None and newest not in spans:
+    raise SpanError(f'no span {newest} under {data_root} (spans: '
+                    f'{", ".join(map(str, spans))})')
+  upto = [s for s in spans if newest is None or s <= newest]
+  return upto[-size:]
+
+
+def describe(spans: List[int]) -> str:
+  """'span 3', 'spans 1, 2, 3', or 'all the data' for a root without
+  spans."""
+  if spans == [NO_SPANS]:
+    return 'all the data (no spans)'
+  return f'span{"s" if len(spans) > 1 else ""} {", ".join(map(str, spans))}'
+
+
+def parse_list(value: str) -> List[int]:
+  """The inverse of format_list."""
+  return [int(s) for s in value.split(',') if s]
+
+
+def format_list(spans: List[int]) -> str:
+  """Spans as an artifact's string property: '1,2,3'."""
+  return ','.join(map(str, spans))
+
+
+def newest_trained(record: Dict) -> Optional[int]:
+  """The newest span a pushed version was trained on, from its record (a
+  rollback's: its original's); None if the record has no spans."""
+  spans = record.get('original_record', record).get('spans')
+  return max(spans) if spans else None
