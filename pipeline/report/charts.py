@@ -77,7 +77,9 @@ def bars(labels: Sequence[str], series: Dict[str, Sequence[float]],
           f'height="{h:.1f}" fill="{COLOURS[s % len(COLOURS)]}">'
           f'<title>{escape(f"{name}, {labels[i]}: {value:{y_format}}")}'
           '</title></rect>')
-  step = max(1, -(-len(labels) // 6))
+  # As many labels as fit side by side (about 6 px a character).
+  widest = 6 * max((len(l[:10]) for l in labels), default=1) + 6
+  step = max(1, -(-len(labels) * widest // int(plot_w)))
   for i in range(0, len(labels), step):
     body.append(_text(_LEFT + (i + 0.5) * group_w, HEIGHT - _BOTTOM + 11,
                       labels[i][:10]))

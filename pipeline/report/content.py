@@ -18,7 +18,6 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 from pipeline import configs
 from pipeline.components import push_destination
 from pipeline.components.data_gate import checks as gate_checks
-from pipeline.components.data_gate import component as data_gate
 from pipeline.components.serving_check import component as serving_check
 from pipeline.metrics import eval_results
 from pipeline.metrics import histogram_metrics
@@ -107,8 +106,9 @@ def _share_below(buckets, value: float) -> float:
 
 def _numeric_view(feature, feature_before) -> Tuple[list, list, list]:
   """Buckets at the deciles of the serving model's data (or of this run's,
-  before the first push): robust to outliers, and the serving data's share
-  is 10 % in each by construction, so a shift shows as uneven bars."""
+  before the first push): robust to outliers, and about a tenth of the
+  serving data in each (less even where few values repeat), so a shift
+  shows as bars of unequal height."""
   reference = _quantile_buckets(feature_before or feature)
   edges = sorted({reference[0].low_value} |
                  {b.high_value for b in reference}) if reference else []
@@ -158,10 +158,6 @@ def feature_views(stats: _Stats, before: Optional[_Stats]) -> List[FeatureView]:
         gate_checks.missing_share(before, name) if before else None,
         labels, shares, shares_before))
   return views
-
-
-def gate_decision(uri: str) -> Optional[dict]:
-  return data_gate.read_decision(uri)
 
 
 def baseline_statistics(decision: Optional[dict]) -> Optional[_Stats]:

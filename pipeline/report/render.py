@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from pipeline import configs
 from pipeline import spans
+from pipeline.components.data_gate import component as data_gate
 from pipeline.report import charts
 from pipeline.report import content
 from pipeline.metrics import eval_results
@@ -31,7 +32,7 @@ def _data_section(inputs: content.RunInputs):
   if not inputs.statistics:
     return None
   splits = content.split_statistics(inputs.statistics)
-  decision = (content.gate_decision(inputs.gate_decision)
+  decision = (data_gate.read_decision(inputs.gate_decision)
               if inputs.gate_decision else None)
   before = content.baseline_statistics(decision)
   train = splits.get(configs.TRAIN_SPLIT) or next(iter(splits.values()))

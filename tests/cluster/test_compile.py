@@ -117,6 +117,23 @@ def test_vertex_package_carries_the_root_and_the_same_tasks(tmp_path):
       f'{tmp_path}/storage/pipelines/{configs.PIPELINE_NAME}')
 
 
+def test_a_backfill_package_has_its_span_compiled_in(tmp_path):
+  # Runtime parameters are broken in TFX 1.16's V2 runner: the span is a
+  # constant of the package, for Vertex AI as for KFP.
+  result = helpers.compile_kubeflow('vertex', tmp_path / 'storage',
+                                    tmp_path / 'data', tmp_path / 'package',
+                                    args=['--span', '3'])
+  assert result.returncode == 0, result.stderr[-3000:]
+  package = Path(result.stdout.splitlines()[-1])
+  assert package.name == f'{configs.PIPELINE_NAME}-vertex-span-3.json'
+  job = json.loads(package.read_text())
+  parameters = job['pipelineSpec']['root']['dag']['tasks']['CsvExampleGen'][
+      'inputs']['parameters']
+  # Schema 2.0, which Vertex AI reads: typed constants.
+  assert parameters['newest_span']['runtimeValue'] == {
+      'constantValue': {'intValue': '3'}}
+
+
 def test_unknown_target_is_one_clear_line(tmp_path):
   result = helpers.compile_kubeflow('argo', tmp_path, tmp_path, tmp_path)
   assert result.returncode == 2

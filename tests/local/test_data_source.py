@@ -6,7 +6,6 @@ import pytest
 
 import helpers
 from models import features
-from pipeline import configs
 from local import data_source
 
 def _tree(root: Path) -> dict:
