@@ -149,11 +149,9 @@ def _evaluation_lines(evaluation_uri: str) -> List[str]:
 
 
 def _serving_check_lines(uri: str) -> List[str]:
-  path = os.path.join(uri, serving_check.RESULT_FILE)
-  if not os.path.exists(path):
+  result = serving_check.read_result(uri)
+  if result is None:
     return []
-  with open(path) as f:
-    result = json.load(f)
   lines = [f'Serving check: {"passed" if result["passed"] else "FAILED"}: '
            f'{result["reason"]}']
   for signature, latencies in result['latency'].items():
@@ -174,9 +172,9 @@ def format_summary(summary: RunSummary) -> str:
   """
   lines: List[str] = ['Pipeline run:']
   lines += [f'  {node:32} {state}' for node, state in summary.node_states.items()]
-  if summary.spans and summary.spans != [spans.NO_SPANS]:
-    lines.append(f'Trained on {spans.describe(summary.spans)}; evaluated on '
-                 f'span {summary.spans[-1]}.')
+  read = spans.trained_and_evaluated(summary.spans)
+  if read:
+    lines.append(read)
   if summary.baseline_model:
     lines.append(f'Baseline (last blessed model): {summary.baseline_model}')
   if summary.evaluation:

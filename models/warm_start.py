@@ -21,13 +21,9 @@ from models import features
 _ID_TABLES = ('id_embeddings', 'id_weights')
 
 
-def _vocabularies(saved_model_dir: str) -> Dict[str, List[str]]:
-  """The vocabularies a SavedModel's transform layer uses, by feature key."""
-  found = {}
-  for key in features.VOCAB_FEATURE_KEYS:
-    with tf.io.gfile.GFile(os.path.join(saved_model_dir, 'assets', key)) as f:
-      found[key] = f.read().splitlines()
-  return found
+def _lines(path: str) -> List[str]:
+  with tf.io.gfile.GFile(path) as f:
+    return f.read().splitlines()
 
 
 def _old_id(name: str, new_id: int, old: Dict[str, List[str]],
@@ -97,9 +93,10 @@ def warm_start(model: tf.keras.Model, serving_model_dir: str,
     What was done, for the log.
   """
   try:
-    old = _vocabularies(serving_model_dir)
-    new = {key: tf.io.gfile.GFile(path).read().splitlines()
-           for key, path in vocabulary_files.items()}
+    # A SavedModel keeps its transform layer's vocabularies as assets.
+    old = {key: _lines(os.path.join(serving_model_dir, 'assets', key))
+           for key in features.VOCAB_FEATURE_KEYS}
+    new = {key: _lines(path) for key, path in vocabulary_files.items()}
     old_sizes = features.categorical_sizes({k: len(v) for k, v in old.items()})
     twin = build(old_sizes)
     twin.load_weights(os.path.join(serving_model_dir, 'variables',

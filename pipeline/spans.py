@@ -80,6 +80,14 @@ def describe(spans: List[int]) -> str:
   return f'span{"s" if len(spans) > 1 else ""} {", ".join(map(str, spans))}'
 
 
+def trained_and_evaluated(spans: Optional[List[int]]) -> str:
+  """'Trained on spans 1, 2; evaluated on span 2.', or '' for a run that
+  read no spans (or is not known to have)."""
+  if not spans or spans == [NO_SPANS]:
+    return ''
+  return f'Trained on {describe(spans)}; evaluated on span {spans[-1]}.'
+
+
 def parse_list(value: str) -> List[int]:
   """The inverse of format_list."""
   return [int(s) for s in value.split(',') if s]

@@ -102,9 +102,8 @@ def _output_dir(args) -> Path:
 
 
 def _metrics(record: dict) -> str:
-  # A rollback serves the model its original record describes.
-  models = record.get('original_record', record).get('metrics', {})
-  mine = models.get('candidate') or models.get('') or {}
+  from pipeline.components import push_destination  # pylint: disable=g-import-not-at-top
+  mine = push_destination.record_metrics(record)
   return (f'{mine["auc"]:.3f}  {mine["binary_accuracy"]:.3f}'
           if {'auc', 'binary_accuracy'} <= set(mine) else '-      -    ')
 

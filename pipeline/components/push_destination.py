@@ -112,6 +112,13 @@ def version_record(version_dir: str) -> dict:
   return json.loads(io_utils.read_string_file(path))
 
 
+def record_metrics(record: dict) -> dict:
+  """The overall eval metrics of the model a version serves: the candidate's
+  (or the lone model's) in its record; a rollback's, its original's."""
+  models = record.get('original_record', record).get('metrics', {})
+  return models.get('candidate') or models.get('') or {}
+
+
 def training_statistics(
     version_dir: str) -> Optional[statistics_pb2.DatasetFeatureStatistics]:
   """The statistics of the data a pushed version was trained on.

@@ -27,15 +27,15 @@ def _text(x: float, y: float, text: str, anchor: str = 'middle',
           f'font-size="10" {extra}>{escape(text)}</text>')
 
 
-def _axes(y_max: float, y_format: str) -> List[str]:
+def _axes(y_lo: float, y_hi: float, y_format: str) -> List[str]:
   bottom = HEIGHT - _BOTTOM
   return [
       f'<line x1="{_LEFT}" y1="{bottom}" x2="{WIDTH - _RIGHT}" y2="{bottom}" '
       'stroke="#444"/>',
       f'<line x1="{_LEFT}" y1="{_TOP}" x2="{_LEFT}" y2="{bottom}" '
       'stroke="#444"/>',
-      _text(_LEFT - 4, bottom + 3, format(0, y_format), 'end'),
-      _text(_LEFT - 4, _TOP + 8, format(y_max, y_format), 'end'),
+      _text(_LEFT - 4, bottom + 3, format(y_lo, y_format), 'end'),
+      _text(_LEFT - 4, _TOP + 8, format(y_hi, y_format), 'end'),
   ]
 
 
@@ -67,7 +67,7 @@ def bars(labels: Sequence[str], series: Dict[str, Sequence[float]],
   plot_h = HEIGHT - _TOP - _BOTTOM
   group_w = plot_w / max(len(labels), 1)
   bar_w = group_w * 0.8 / max(len(series), 1)
-  body = _axes(y_max, y_format)
+  body = _axes(0, y_max, y_format)
   for s, (name, values) in enumerate(series.items()):
     for i, value in enumerate(values):
       h = plot_h * value / y_max
@@ -118,13 +118,7 @@ def lines(series: Dict[str, Sequence[Tuple[float, float]]], label: str,
             _TOP + plot_h * (1 - (y - y_lo) / (y_hi - y_lo)))
 
   bottom = HEIGHT - _BOTTOM
-  body = [
-      f'<line x1="{_LEFT}" y1="{bottom}" x2="{WIDTH - _RIGHT}" y2="{bottom}" '
-      'stroke="#444"/>',
-      f'<line x1="{_LEFT}" y1="{_TOP}" x2="{_LEFT}" y2="{bottom}" '
-      'stroke="#444"/>',
-      _text(_LEFT - 4, bottom + 3, format(y_lo, y_format), 'end'),
-      _text(_LEFT - 4, _TOP + 8, format(y_hi, y_format), 'end'),
+  body = _axes(y_lo, y_hi, y_format) + [
       _text(_LEFT, bottom + 11, f'{x_lo:g}', 'start'),
       _text(WIDTH - _RIGHT, bottom + 11, f'{x_hi:g}', 'end'),
       _text((_LEFT + WIDTH - _RIGHT) / 2, bottom + 11, x_name),

@@ -3,22 +3,23 @@
 Both ways of writing the report fill RunInputs: the local runner from ML
 Metadata (local/html_report.py), the RunReport step of a cluster run from its
 input artifacts (pipeline/components/run_report/). Everything here reads
-files through tf.io.gfile, so `gs://` works as a local folder does.
+files through TensorFlow's file system, so `gs://` works as a local folder
+does.
 """
 
 import dataclasses
-import json
 import os
 from typing import Dict, List, Optional, Tuple
 
 import tensorflow as tf
 import tensorflow_model_analysis as tfma
 from tensorflow_metadata.proto.v0 import statistics_pb2
+from tfx.components.statistics_gen import stats_artifact_utils
+from tfx.utils import io_utils
 
 from pipeline import configs
 from pipeline.components import push_destination
 from pipeline.components.data_gate import checks as gate_checks
-from pipeline.components.serving_check import component as serving_check
 from pipeline.metrics import eval_results
 from pipeline.metrics import histogram_metrics
 
@@ -54,11 +55,6 @@ class RunInputs:
 _Stats = statistics_pb2.DatasetFeatureStatistics
 
 
-def _read(path: str) -> bytes:
-  with tf.io.gfile.GFile(path, 'rb') as f:
-    return f.read()
-
-
 def split_statistics(statistics_uri: str) -> Dict[str, _Stats]:
   """Split name -> StatisticsGen's statistics of it."""
   found = {}
@@ -67,7 +63,8 @@ def split_statistics(statistics_uri: str) -> Dict[str, _Stats]:
     if name.startswith('Split-'):
       found[name[len('Split-'):]] = (
           statistics_pb2.DatasetFeatureStatisticsList.FromString(
-              _read(os.path.join(statistics_uri, name, 'FeatureStats.pb'))
+              io_utils.read_bytes_file(os.path.join(
+                  statistics_uri, name, stats_artifact_utils.BINARY_PB_BASENAME))
           ).datasets[0])
   return found
 
@@ -164,8 +161,6 @@ def baseline_statistics(decision: Optional[dict]) -> Optional[_Stats]:
   """The statistics the gate compared with, if their version still exists."""
   if not decision or not decision.get('baseline'):
     return None
-  if not tf.io.gfile.exists(decision['baseline']):
-    return None
   return push_destination.training_statistics(decision['baseline'])
 
 
@@ -242,13 +237,6 @@ def calibration(evaluation_uri: str, bins: int = 10) -> Dict[str, list]:
   return found
 
 
-def serving_check_result(uri: str) -> Optional[dict]:
-  path = os.path.join(uri, serving_check.RESULT_FILE)
-  if not tf.io.gfile.exists(path):
-    return None
-  return json.loads(_read(path))
-
-
 def history(destination: str) -> List[Tuple[int, str, Optional[float]]]:
   """(version, pushed at, the pushed model's eval AUC) for each version,
   oldest first, from the records the Pusher wrote."""
@@ -257,7 +245,6 @@ def history(destination: str) -> List[Tuple[int, str, Optional[float]]]:
   for number in reversed(push_destination.versions(destination)):
     record = push_destination.version_record(
         os.path.join(destination, str(number)))
-    metrics = record.get('metrics', {})
-    candidate = metrics.get('candidate', metrics.get('', {}))
-    rows.append((number, record.get('pushed_at', ''), candidate.get(auc)))
+    rows.append((number, record.get('pushed_at', ''),
+                 push_destination.record_metrics(record).get(auc)))
   return rows

@@ -15,6 +15,7 @@ import tensorflow as tf
 from pipeline import configs
 from pipeline import spans
 from pipeline.components.data_gate import component as data_gate
+from pipeline.components.serving_check import component as serving_check_lib
 from pipeline.report import charts
 from pipeline.report import content
 from pipeline.metrics import eval_results
@@ -113,13 +114,11 @@ def render(inputs: content.RunInputs) -> str:
   Returns:
     The HTML page.
   """
-  serving_check = (content.serving_check_result(inputs.serving_check)
+  serving_check = (serving_check_lib.read_result(inputs.serving_check)
                    if inputs.serving_check else None)
-  read = ([] if inputs.spans in (None, [spans.NO_SPANS]) else inputs.spans)
   return _TEMPLATES.get_template('report.html.j2').render(
       run=inputs,
-      spans=read,
-      spans_described=spans.describe(read) if read else '',
+      spans_line=spans.trained_and_evaluated(inputs.spans),
       written=datetime.datetime.now(datetime.timezone.utc).strftime(
           '%Y-%m-%d %H:%M UTC'),
       data=_data_section(inputs),

@@ -52,11 +52,10 @@ def _trained_spans(input_dict) -> list:
       csv_executor.SPANS_PROPERTY))
 
 
-def _record(input_dict, exec_properties, run_id) -> dict:
+def _record(input_dict, exec_properties, run_id, trained: list) -> dict:
   """What the version's record says of its origin."""
   [model] = input_dict[standard_component_specs.MODEL_KEY]
   evaluations = input_dict.get(EVALUATION_KEY)
-  trained = _trained_spans(input_dict)
   return {
       'run_id': run_id,
       'model': model.uri,
@@ -103,7 +102,8 @@ class Executor(pusher_executor.Executor):
     version_dir = push_destination.publish(
         model_path, base, _training_statistics_file(input_dict),
         _record(input_dict, exec_properties,
-                self._context.pipeline_run_id if self._context else None))
+                self._context.pipeline_run_id if self._context else None,
+                trained))
     logging.info('Model pushed to %s.', version_dir)
     # Archived with the artifact, as TFX's Pusher does.
     io_utils.copy_dir(model_path, model_push.uri)

@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from typing import Optional
 
 from absl import logging
 import numpy as np
@@ -24,6 +25,7 @@ from tfx.dsl.component.experimental.annotations import InputArtifact
 from tfx.dsl.component.experimental.annotations import OutputArtifact
 from tfx.dsl.component.experimental.annotations import Parameter
 from tfx.dsl.component.experimental.decorators import component
+from tfx.dsl.io import fileio
 from tfx.types import artifact_utils
 from tfx.types.standard_artifacts import Examples
 from tfx.types.standard_artifacts import InfraBlessing
@@ -37,6 +39,15 @@ from models.model import PREDICTION_KEY
 from pipeline import configs
 
 RESULT_FILE = 'serving_check.json'
+
+
+def read_result(uri: str) -> Optional[dict]:
+  """The verdict a serving check wrote under its InfraBlessing's uri (check's
+  dict), or None if there is none."""
+  path = os.path.join(uri, RESULT_FILE)
+  if not fileio.exists(path):
+    return None
+  return json.loads(io_utils.read_string_file(path))
 _PROBE_OUTPUT = 'probe.json'
 
 
