@@ -1,6 +1,7 @@
 """Runs the taxi-tips pipeline on this machine.
 
-LocalDagRunner, Beam's DirectRunner and a SQLite ML Metadata store: no cluster
+TFX's LocalDagRunner (launching independent steps side by side:
+local/dag_runner.py), Beam's DirectRunner and a SQLite ML Metadata store: no cluster
 or cloud account needed. With no arguments it trains on data/ and writes
 everything under outputs/; DATA_PATH and OUTPUT_DIR (or the flags) move them.
 Also the file for `tfx pipeline create --engine=local --pipeline_path=...`.
@@ -120,7 +121,7 @@ def main(argv=None) -> int:
   log_file = _log_to_file(paths.log_dir)
   # Imported only after the checks above: TensorFlow takes seconds to load.
   from tfx.orchestration import metadata
-  from tfx.orchestration.local.local_dag_runner import LocalDagRunner
+  from local import dag_runner
   from local import html_report
   from local import run_report
   from pipeline import pipeline as pipeline_lib
@@ -133,6 +134,8 @@ def main(argv=None) -> int:
       data_root=str(source.input_base),
       data_pattern=source.pattern,
       newest_span=args.span,
+      parallel_beam=(data_source.window_bytes(source, args.span) >=
+                     configs.PARALLEL_BEAM_MIN_INPUT_BYTES),
       serving_model_dir=str(paths.serving_model_dir),
       schema_path=None if args.infer_schema else str(configs.SCHEMA_PATH),
       metadata_connection_config=metadata.sqlite_metadata_connection_config(
@@ -140,7 +143,7 @@ def main(argv=None) -> int:
 
   started = time.time()
   try:
-    LocalDagRunner().run(tfx_pipeline)
+    dag_runner.ConcurrentDagRunner().run(tfx_pipeline)
     failure = None
   except Exception as e:  # pylint: disable=broad-except
     # The traceback goes to the log; the report below names the failed node.

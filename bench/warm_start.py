@@ -40,11 +40,11 @@ EVERY_STEPS = 25
 def _run_window(data: Path, outputs: Path, newest: int):
   """The pipeline on the window ending at `newest`; its RunSummary."""
   from tfx.orchestration import metadata  # pylint: disable=g-import-not-at-top
-  from tfx.orchestration.local.local_dag_runner import LocalDagRunner  # pylint: disable=g-import-not-at-top
+  from local import dag_runner  # pylint: disable=g-import-not-at-top
   from local import run_report  # pylint: disable=g-import-not-at-top
   from pipeline import pipeline as pipeline_lib  # pylint: disable=g-import-not-at-top
   local = paths.LocalPaths(outputs)
-  LocalDagRunner().run(pipeline_lib.create_pipeline(
+  dag_runner.ConcurrentDagRunner().run(pipeline_lib.create_pipeline(
       pipeline_name=configs.PIPELINE_NAME,
       pipeline_root=str(local.pipeline_root),
       data_root=str(data), data_pattern='span-*/*.csv',

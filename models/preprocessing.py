@@ -49,7 +49,8 @@ def _cents(x):
   return tf.round(tf.cast(_densify(x, float('nan')), tf.float64) * 100)
 
 
-def _label(inputs):
+def label(inputs):
+  """The label, big tip or not (0/1), from the raw tips and fare."""
   # In whole cents, so a tip of exactly 20% (5.01 on 25.05) is not "more than"
   # through float rounding. NaN compares false: a row missing either amount
   # counts as no big tip.
@@ -109,5 +110,5 @@ def preprocessing_fn(inputs):
                                                     fare_bucket,
                                                     features.FARE_BUCKETS + 1)
 
-  outputs[xf(features.LABEL_KEY)] = _label(inputs)
+  outputs[xf(features.LABEL_KEY)] = label(inputs)
   return outputs

@@ -124,12 +124,20 @@ SERVING_CHECK_TIMEOUT = 300  # seconds for loading and querying
 # this machine, where TFX is installed, and ignores it.
 _NO_TFX_STAGING = '--sdk_container_image=unused-by-the-direct-runner'
 # In memory, one worker: Beam worker processes each import TensorFlow, TFMA
-# and TFX first and hold hundreds of MB; no component here gains enough from
-# them (docs/benchmarks.md).
+# and TFX first and hold hundreds of MB; a small input does not repay that
+# (docs/benchmarks.md).
 BEAM_PIPELINE_ARGS = [
     '--direct_running_mode=in_memory',
     '--direct_num_workers=1',
     _NO_TFX_STAGING,
+]
+# From this much input CSV on (the window's files), the Beam steps whose work
+# grows with the rows (all but the Trainer's) run a Beam worker process on
+# each core instead.
+PARALLEL_BEAM_MIN_INPUT_BYTES = 64 << 20
+PARALLEL_BEAM_ARGS = [
+    '--direct_running_mode=multi_processing',
+    '--direct_num_workers=0',  # one per core
 ]
 
 

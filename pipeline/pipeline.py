@@ -158,6 +158,7 @@ def create_pipeline(
     data_gate: configs.DataGateThresholds = configs.DATA_GATE,
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
     beam_pipeline_args: Optional[List[str]] = None,
+    parallel_beam: bool = False,
     enable_cache: bool = True,
     image: Optional[str] = None,
     run_report: bool = False,
@@ -188,6 +189,9 @@ def create_pipeline(
       Transform and Trainer (pipeline/components/data_gate/).
     metadata_connection_config: the ML Metadata store (local runs).
     beam_pipeline_args: Beam options (default: configs.BEAM_PIPELINE_ARGS).
+    parallel_beam: run ExampleGen, StatisticsGen, Transform and the
+      Evaluator with Beam worker processes on every core
+      (configs.PARALLEL_BEAM_ARGS), for large inputs.
     enable_cache: reuse the outputs of executions with the same inputs.
     image: the container image the tasks run (cluster runs), recorded with
       each pushed version.
@@ -237,7 +241,6 @@ def create_pipeline(
                                      features.SLICE_FEATURE_KEYS))
   serving_check = ServingCheck(
       model=trainer.outputs['model'],
-      blessing=evaluator.outputs['blessing'],
       examples=example_gen.outputs['examples'],
       rows=configs.SERVING_CHECK_ROWS)
   pusher = Pusher(
@@ -251,6 +254,9 @@ def create_pipeline(
       examples=example_gen.outputs['examples'],
       record={'code_fingerprint': code_fingerprint, 'image': image,
               'data': data})
+  if parallel_beam:
+    for node in (example_gen, statistics_gen, transform, evaluator):
+      node.with_beam_pipeline_args(configs.PARALLEL_BEAM_ARGS)
   components = [example_gen, statistics_gen, schema_gen, example_validator,
                 gate, transform, trainer, baseline_node, evaluator,
                 serving_check, pusher]

@@ -74,16 +74,16 @@ SMALL_DATA_THRESHOLDS = dataclasses.replace(
 
 def run_pipeline(data_dir: Path, output_dir: Path, train_steps: int,
                  eval_thresholds=SMALL_DATA_THRESHOLDS, **options):
-  """create_pipeline(...) through LocalDagRunner, as local_runner.py wires
-  it, in this process, with more of its options if given; returns the
-  run's RunSummary."""
+  """create_pipeline(...) through the local runner's DAG runner, as
+  local_runner.py wires it, in this process, with more of its options if
+  given; returns the run's RunSummary."""
   from tfx.orchestration import metadata  # pylint: disable=g-import-not-at-top
-  from tfx.orchestration.local.local_dag_runner import LocalDagRunner  # pylint: disable=g-import-not-at-top
+  from local import dag_runner  # pylint: disable=g-import-not-at-top
   from local import run_report  # pylint: disable=g-import-not-at-top
   from pipeline import pipeline as pipeline_lib  # pylint: disable=g-import-not-at-top
   local = paths.LocalPaths(output_dir)
   started = time.time()
-  LocalDagRunner().run(
+  dag_runner.ConcurrentDagRunner().run(
       pipeline_lib.create_pipeline(
           pipeline_name=configs.PIPELINE_NAME,
           pipeline_root=str(local.pipeline_root),

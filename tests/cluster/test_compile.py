@@ -29,7 +29,8 @@ TFX_EDGES = {
     'Transform': {'CsvExampleGen', 'ImportSchemaGen', 'DataGate'},
     'Trainer': {'CsvExampleGen', 'Transform', 'ImportSchemaGen', 'DataGate'},
     'Evaluator': {'CsvExampleGen', 'Trainer'},
-    'ServingCheck': {'Trainer', 'Evaluator', 'CsvExampleGen'},
+    # Side by side with the Evaluator: the Pusher needs both verdicts.
+    'ServingCheck': {'Trainer', 'CsvExampleGen'},
     # Statistics: stored with the pushed model, for the next run's gate.
     # Examples: the spans trained on, for the record and the backfill check.
     'Pusher': {'Trainer', 'Evaluator', 'ServingCheck', 'StatisticsGen',

@@ -1,5 +1,7 @@
-"""The whole DAG on a slice of the data, through LocalDagRunner, SQLite ML
-Metadata and Beam's DirectRunner; then a regressed model must not be pushed."""
+"""The whole DAG on a slice of the data, through the local runner's DAG
+runner, SQLite ML Metadata and Beam's DirectRunner with a worker process per
+core (the path of large inputs; the other e2e tests run Beam in memory);
+then a regressed model must not be pushed."""
 
 from pathlib import Path
 import re
@@ -19,6 +21,10 @@ from pipeline.pipeline import RESOLVER_ID
 
 pytestmark = pytest.mark.e2e
 
+# Every run of this module, so the unchanged and the regressed run can reuse
+# the first run's steps (the Beam options are part of each step's cache key).
+_RUN = dict(parallel_beam=True)
+
 @pytest.fixture(scope='module')
 def output_dir(tmp_path_factory) -> Path:
   return tmp_path_factory.mktemp('outputs')
@@ -26,7 +32,8 @@ def output_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope='module')
 def first_run(small_data_dir, output_dir) -> run_report.RunSummary:
-  return helpers.run_pipeline(small_data_dir, output_dir, train_steps=150)
+  return helpers.run_pipeline(small_data_dir, output_dir, train_steps=150,
+                              **_RUN)
 
 
 @pytest.fixture(scope='module')
@@ -38,14 +45,16 @@ def pushed_after_first_run(first_run, output_dir) -> dict:
 def unchanged_run(pushed_after_first_run, small_data_dir,
                   output_dir) -> run_report.RunSummary:
   """The first run again, nothing changed."""
-  return helpers.run_pipeline(small_data_dir, output_dir, train_steps=150)
+  return helpers.run_pipeline(small_data_dir, output_dir, train_steps=150,
+                              **_RUN)
 
 
 @pytest.fixture(scope='module')
 def regressed_run(unchanged_run, small_data_dir,
                   output_dir) -> run_report.RunSummary:
   """Same data, a model trained for 3 steps: clearly worse than the first."""
-  return helpers.run_pipeline(small_data_dir, output_dir, train_steps=3)
+  return helpers.run_pipeline(small_data_dir, output_dir, train_steps=3,
+                              **_RUN)
 
 
 def test_first_run_completes_every_node_and_pushes_one_version(
