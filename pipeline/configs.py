@@ -131,9 +131,9 @@ BEAM_PIPELINE_ARGS = [
     '--direct_num_workers=1',
     _NO_TFX_STAGING,
 ]
-# From this much input CSV on (the window's files), the Beam steps whose work
-# grows with the rows (all but the Trainer's) run a Beam worker process on
-# each core instead.
+# From this much input CSV on (the window's files), StatisticsGen, Transform
+# and the Evaluator run a Beam worker process on each core instead
+# (docs/benchmarks.md: where that pays).
 PARALLEL_BEAM_MIN_INPUT_BYTES = 64 << 20
 PARALLEL_BEAM_ARGS = [
     '--direct_running_mode=multi_processing',

@@ -189,9 +189,9 @@ def create_pipeline(
       Transform and Trainer (pipeline/components/data_gate/).
     metadata_connection_config: the ML Metadata store (local runs).
     beam_pipeline_args: Beam options (default: configs.BEAM_PIPELINE_ARGS).
-    parallel_beam: run ExampleGen, StatisticsGen, Transform and the
-      Evaluator with Beam worker processes on every core
-      (configs.PARALLEL_BEAM_ARGS), for large inputs.
+    parallel_beam: run StatisticsGen, Transform and the Evaluator with Beam
+      worker processes on every core (configs.PARALLEL_BEAM_ARGS), for large
+      inputs.
     enable_cache: reuse the outputs of executions with the same inputs.
     image: the container image the tasks run (cluster runs), recorded with
       each pushed version.
@@ -255,7 +255,7 @@ def create_pipeline(
       record={'code_fingerprint': code_fingerprint, 'image': image,
               'data': data})
   if parallel_beam:
-    for node in (example_gen, statistics_gen, transform, evaluator):
+    for node in (statistics_gen, transform, evaluator):
       node.with_beam_pipeline_args(configs.PARALLEL_BEAM_ARGS)
   components = [example_gen, statistics_gen, schema_gen, example_validator,
                 gate, transform, trainer, baseline_node, evaluator,
