@@ -1,10 +1,11 @@
 """Runs the taxi-tips pipeline on this machine.
 
 TFX's LocalDagRunner (launching independent steps side by side:
-local/dag_runner.py), Beam's DirectRunner and a SQLite ML Metadata store: no cluster
-or cloud account needed. With no arguments it trains on data/ and writes
-everything under outputs/; DATA_PATH and OUTPUT_DIR (or the flags) move them.
-Also the file for `tfx pipeline create --engine=local --pipeline_path=...`.
+local/dag_runner.py), Beam's DirectRunner and a SQLite ML Metadata store: no
+cluster or cloud account needed. With no arguments it trains on data/ and
+writes everything under outputs/; DATA_PATH and OUTPUT_DIR (or the flags) move
+them. Also the file for
+`tfx pipeline create --engine=local --pipeline_path=...`.
 """
 
 import os

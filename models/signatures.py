@@ -90,7 +90,6 @@ def make_signatures(model: tf.keras.Model, tf_transform_output,
     })
 
   label_key = features.transformed_name(features.LABEL_KEY)
-
   label_spec = {k: raw_spec[k] for k in (features.TIPS_KEY, features.FARE_KEY)}
 
   @tf.function(
