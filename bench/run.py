@@ -132,8 +132,11 @@ def write_doc(results: dict, command: str):
   generated = '\n'.join([
       _START, '', f'Machine: {_machine()}.', '',
       f'Reproduce: `{command}`. Component columns: executor seconds from ML '
-      'Metadata; wall: the whole `local_runner.py` process, imports '
-      'included; peak memory: the most the process and its Beam worker '
+      'Metadata (ours runs the ServingCheck beside the Evaluator, and from '
+      f'{configs.PARALLEL_BEAM_MIN_INPUT_BYTES >> 20} MB of CSV a Beam worker '
+      'process per core in StatisticsGen, Transform and the Evaluator); '
+      'wall: the whole `local_runner.py` process, imports included; '
+      'peak memory: the most the process and its child '
       'processes held at once (proportional set size, sampled every 1 s); '
       'accuracy and AUC: the trained model through its serving '
       "signature on the run's own eval split (same code for both).", '',

@@ -10,9 +10,7 @@ the failed node that comes first in the pipeline's order.
 """
 
 import concurrent.futures
-import ctypes
 import datetime
-import gc
 import os
 import threading
 from typing import Dict, Optional
@@ -47,16 +45,6 @@ class _SerializedMetadata(metadata.Metadata):
       super().__exit__(*exc)
     finally:
       self._lock.release()
-
-
-def _release_memory():
-  """Gives the heap a finished step freed back to the system: glibc keeps it
-  in its arenas otherwise, and the next steps' peaks stack on top of it."""
-  gc.collect()
-  try:
-    ctypes.CDLL('libc.so.6').malloc_trim(0)
-  except (OSError, AttributeError):  # not glibc
-    pass
 
 
 class ConcurrentDagRunner(LocalDagRunner):
@@ -109,7 +97,6 @@ class ConcurrentDagRunner(LocalDagRunner):
           custom_driver_spec=runner_utils.extract_custom_driver_spec(
               deployment_config, node_id)).launch()
       logging.info('Component %s is finished.', node_id)
-      _release_memory()
 
     done, failed = set(), {}
     running: Dict[concurrent.futures.Future, str] = {}
