@@ -25,6 +25,7 @@ pytestmark = pytest.mark.e2e
 # the first run's steps (the Beam options are part of each step's cache key).
 _RUN = dict(parallel_beam=True)
 
+
 @pytest.fixture(scope='module')
 def output_dir(tmp_path_factory) -> Path:
   return tmp_path_factory.mktemp('outputs')
