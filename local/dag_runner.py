@@ -82,7 +82,6 @@ class ConcurrentDagRunner(LocalDagRunner):
     nodes = {node.pipeline_node.node_info.id: node.pipeline_node
              for node in pipeline.nodes
              if not node.pipeline_node.execution_options.HasField('skip')}
-    order = list(nodes)
 
     def launch(node_id: str):
       node = nodes[node_id]
@@ -98,18 +97,19 @@ class ConcurrentDagRunner(LocalDagRunner):
               deployment_config, node_id)).launch()
       logging.info('Component %s is finished.', node_id)
 
+    pending = list(nodes)  # in the pipeline's order
     done, failed = set(), {}
     running: Dict[concurrent.futures.Future, str] = {}
     with concurrent.futures.ThreadPoolExecutor(
         self._max_parallel_nodes, thread_name_prefix='node') as pool:
       while True:
-        if not failed:
-          for node_id in order:
-            started = node_id in done or node_id in running.values()
-            ready = all(upstream in done or upstream not in nodes
-                        for upstream in nodes[node_id].upstream_nodes)
-            if not started and ready:
-              running[pool.submit(launch, node_id)] = node_id
+        ready = [] if failed else [
+            node_id for node_id in pending
+            if all(upstream in done or upstream not in nodes
+                   for upstream in nodes[node_id].upstream_nodes)]
+        for node_id in ready:
+          pending.remove(node_id)
+          running[pool.submit(launch, node_id)] = node_id
         if not running:
           break
         finished, _ = concurrent.futures.wait(
@@ -121,4 +121,4 @@ class ConcurrentDagRunner(LocalDagRunner):
           else:
             failed[node_id] = future.exception()
     if failed:
-      raise failed[min(failed, key=order.index)]
+      raise next(failed[node_id] for node_id in nodes if node_id in failed)
