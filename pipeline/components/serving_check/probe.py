@@ -8,7 +8,7 @@ EXAMPLES is a TFRecord file of serialized tf.Examples; OUT gets JSON: each
 signature's predictions for them and its latencies. EXAMPLES_SIGNATURE takes
 serialized tf.Examples, FIELDS_SIGNATURE each feature's CSV field text
 (models/signatures.py). Imports TensorFlow only, as a serving process would,
-none of the pipeline's code.
+none of the pipeline's code, and no Keras: a model server has none.
 """
 
 import json
@@ -18,6 +18,11 @@ import sys
 import time
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+# None in sys.modules makes every import of a package fail, and TensorFlow
+# treats its optional Keras as not installed. Keras would also be a large
+# share of this process's memory (docs/benchmarks.md).
+for _keras in ('keras', 'tf_keras'):
+  sys.modules[_keras] = None
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
 SINGLE_ROW_CALLS = 50
