@@ -29,6 +29,7 @@ from pipeline.components.baseline.component import LatestPushedModel
 from pipeline.components.baseline.strategy import PreviousBlessedModelStrategy
 from pipeline.components.csv_example_gen.component import ArrowCsvExampleGen
 from pipeline.components.data_gate import component as data_gate_lib
+from pipeline.components.eval_schema.component import EvalSchema
 from pipeline.components.pusher.component import Pusher
 from pipeline.components.run_report.component import RunReport
 from pipeline.components.serving_check.component import ServingCheck
@@ -233,10 +234,13 @@ def create_pipeline(
   trainer.add_upstream_node(gate)
   baseline_node, baseline_model = _baseline(
       baseline, trainer.outputs['model'], serving_model_dir)
+  eval_schema = EvalSchema(schema=schema_gen.outputs['schema'],
+                           columns=','.join(features.SLICE_FEATURE_KEYS))
   evaluator = Evaluator(
       examples=example_gen.outputs['examples'],
       model=trainer.outputs['model'],
       baseline_model=baseline_model,
+      schema=eval_schema.outputs['eval_schema'],
       eval_config=create_eval_config(eval_thresholds,
                                      features.SLICE_FEATURE_KEYS))
   serving_check = ServingCheck(
@@ -258,8 +262,8 @@ def create_pipeline(
     for node in (statistics_gen, transform, evaluator):
       node.with_beam_pipeline_args(configs.PARALLEL_BEAM_ARGS)
   components = [example_gen, statistics_gen, schema_gen, example_validator,
-                gate, transform, trainer, baseline_node, evaluator,
-                serving_check, pusher]
+                gate, transform, trainer, baseline_node, eval_schema,
+                evaluator, serving_check, pusher]
   if run_report:
     components.append(RunReport(
         examples=example_gen.outputs['examples'],

@@ -28,8 +28,8 @@ BUNDLED_CSV = paths.DEFAULT_DATA_PATH / 'data.csv'
 # The node ids ML Metadata records for the default pipeline.
 ALL_NODES = {
     'CsvExampleGen', 'ImportSchemaGen', 'StatisticsGen', 'ExampleValidator',
-    'DataGate', 'Transform', 'Trainer', RESOLVER_ID, 'Evaluator',
-    'ServingCheck', 'Pusher'
+    'DataGate', 'Transform', 'Trainer', RESOLVER_ID, 'EvalSchema',
+    'Evaluator', 'ServingCheck', 'Pusher'
 }
 # The tasks of the Vertex AI package: a container step replaces the
 # resolver; the KFP package adds the step that fingerprints the input.

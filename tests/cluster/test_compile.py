@@ -28,7 +28,8 @@ TFX_EDGES = {
     # Nothing trains before the gate passed.
     'Transform': {'CsvExampleGen', 'ImportSchemaGen', 'DataGate'},
     'Trainer': {'CsvExampleGen', 'Transform', 'ImportSchemaGen', 'DataGate'},
-    'Evaluator': {'CsvExampleGen', 'Trainer'},
+    'EvalSchema': {'ImportSchemaGen'},
+    'Evaluator': {'CsvExampleGen', 'Trainer', 'EvalSchema'},
     # Side by side with the Evaluator: the Pusher needs both verdicts.
     'ServingCheck': {'Trainer', 'CsvExampleGen'},
     # Statistics: stored with the pushed model, for the next run's gate.
