@@ -164,8 +164,8 @@ def create_pipeline(
     image: Optional[str] = None,
     run_report: bool = False,
 ) -> tfx_pipeline.Pipeline:
-  """The taxi-tips DAG: ExampleGen -> ... -> Evaluator -> ServingCheck ->
-  Pusher.
+  """The taxi-tips DAG: ExampleGen -> ... -> Trainer -> the Evaluator and
+  the ServingCheck side by side -> Pusher.
 
   Args:
     pipeline_name: the name ML Metadata and Kubeflow record runs under.
