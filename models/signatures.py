@@ -67,9 +67,15 @@ def make_signatures(model: tf.keras.Model, tf_transform_output,
   model.tft_layer = tft_layer
   raw_spec = tf_transform_output.raw_feature_spec()
   serving_spec = {k: v for k, v in raw_spec.items() if k != features.TIPS_KEY}
+  # Both serving signatures call this one function: each application of the
+  # TF1 transform graph in TF2 prunes and lifts the graph anew. Its input is
+  # what parsing gives for the schema's features, all variable-length.
+  transform = tf.function(tft_layer, input_signature=[{
+      k: tf.SparseTensorSpec([None, None], spec.dtype)
+      for k, spec in serving_spec.items()}])
 
   def predict(raw_features):
-    transformed = model.tft_layer(raw_features)
+    transformed = transform(raw_features)
     model_inputs = {k: transformed[k] for k in model.input_names}
     return {PREDICTION_KEY: model(model_inputs)}
 
