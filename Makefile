@@ -48,8 +48,8 @@ lock: $(STAMP)
 clean:
 	rm -rf outputs
 
-# The template and this pipeline side by side at each scale (times the
-# bundled sample); writes docs/benchmarks.md. 100x takes ~25 min on 2 cores.
+# The template and this pipeline in alternating pairs at each scale (times
+# the bundled sample); writes docs/benchmarks.md, which says how long it takes.
 SCALES ?= 1 10 100
 bench: $(STAMP)
 	$(PY) -m bench.run --scales $(SCALES)
