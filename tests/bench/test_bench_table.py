@@ -1,0 +1,33 @@
+"""make bench's summary of alternating pairs: medians, ranges and ratios."""
+
+from bench import run
+
+
+def _run(wall, memory):
+  return {'wall_seconds': wall, 'peak_memory_mb': memory, 'components': {}}
+
+
+def test_the_median_run_keeps_every_wall_time_and_the_largest_peak():
+  median = run.median_run([_run(60, 1000), _run(70, 1050), _run(55, 990)])
+  assert median['wall_seconds'] == 60
+  assert median['wall_runs'] == [60, 70, 55]
+  assert median['peak_memory_mb'] == 1050
+
+
+def test_the_table_shows_medians_and_each_pairs_ratio_range():
+  results = {'1': {
+      'rows': 15002,
+      # Pair by pair: 40/50, 45/60, 60/70.
+      'template': run.median_run([_run(50, 1000), _run(60, 1000),
+                                  _run(70, 1000)]),
+      'ours': run.median_run([_run(40, 900), _run(45, 900), _run(60, 900)]),
+  }}
+  ours_row = run.table(results).splitlines()[3]
+  assert '| 45 (40-60, 3 runs) | 0.75 (0.75-0.86) |' in ours_row
+
+
+def test_a_single_pair_shows_its_plain_ratio():
+  results = {'100': {'rows': 1500200,
+                     'template': run.median_run([_run(1000, 4000)]),
+                     'ours': run.median_run([_run(200, 2000)])}}
+  assert '| 200 | 0.20 |' in run.table(results).splitlines()[3]
