@@ -33,6 +33,7 @@ from pipeline.components.eval_schema.component import EvalSchema
 from pipeline.components.pusher.component import Pusher
 from pipeline.components.run_report.component import RunReport
 from pipeline.components.serving_check.component import ServingCheck
+from pipeline.components.statistics_gen.component import InMemoryStatisticsGen
 from pipeline.metrics.eval_config import create_eval_config
 
 # Node ids, also the names ML Metadata records executions under.
@@ -208,7 +209,10 @@ def create_pipeline(
   data = bigquery_query or f'{data_root}/{data_pattern}'
   example_gen = _example_gen(data_root, data_pattern, bigquery_query,
                              schema_path, window_spans, newest_span)
-  statistics_gen = StatisticsGen(examples=example_gen.outputs['examples'])
+  # Beam's worker processes pay for themselves on large inputs only.
+  statistics_gen = (
+      StatisticsGen if parallel_beam else InMemoryStatisticsGen)(
+          examples=example_gen.outputs['examples']).with_id('StatisticsGen')
   # With no curated schema, SchemaGen infers one from the statistics.
   schema_gen = (
       ImportSchemaGen(schema_file=schema_path) if schema_path else SchemaGen(
