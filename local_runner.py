@@ -129,14 +129,16 @@ def main(argv=None) -> int:
   from pipeline.components import data_errors
   from pipeline.components import push_destination
 
+  large_input = (data_source.window_bytes(source, args.span) >=
+                 configs.PARALLEL_BEAM_MIN_INPUT_BYTES)
   tfx_pipeline = pipeline_lib.create_pipeline(
       pipeline_name=configs.PIPELINE_NAME,
       pipeline_root=str(paths.pipeline_root),
       data_root=str(source.input_base),
       data_pattern=source.pattern,
       newest_span=args.span,
-      parallel_beam=(data_source.window_bytes(source, args.span) >=
-                     configs.PARALLEL_BEAM_MIN_INPUT_BYTES),
+      parallel_beam=large_input,
+      in_memory_statistics=not large_input,
       serving_model_dir=str(paths.serving_model_dir),
       schema_path=None if args.infer_schema else str(configs.SCHEMA_PATH),
       metadata_connection_config=metadata.sqlite_metadata_connection_config(

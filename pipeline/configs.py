@@ -133,7 +133,8 @@ BEAM_PIPELINE_ARGS = [
 ]
 # From this much input CSV on (the window's files), StatisticsGen, Transform
 # and the Evaluator run a Beam worker process on each core instead
-# (docs/benchmarks.md: where that pays).
+# (docs/benchmarks.md: where that pays); below it StatisticsGen runs without
+# Beam at all (pipeline/components/statistics_gen/).
 PARALLEL_BEAM_MIN_INPUT_BYTES = 64 << 20
 PARALLEL_BEAM_ARGS = [
     '--direct_running_mode=multi_processing',

@@ -161,6 +161,7 @@ def create_pipeline(
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
     beam_pipeline_args: Optional[List[str]] = None,
     parallel_beam: bool = False,
+    in_memory_statistics: bool = False,
     enable_cache: bool = True,
     image: Optional[str] = None,
     run_report: bool = False,
@@ -194,6 +195,9 @@ def create_pipeline(
     parallel_beam: run StatisticsGen, Transform and the Evaluator with Beam
       worker processes on every core (configs.PARALLEL_BEAM_ARGS), for large
       inputs.
+    in_memory_statistics: compute StatisticsGen's statistics in its own
+      process, without a Beam pipeline (pipeline/components/statistics_gen/),
+      for inputs one process reads in seconds.
     enable_cache: reuse the outputs of executions with the same inputs.
     image: the container image the tasks run (cluster runs), recorded with
       each pushed version.
@@ -209,9 +213,8 @@ def create_pipeline(
   data = bigquery_query or f'{data_root}/{data_pattern}'
   example_gen = _example_gen(data_root, data_pattern, bigquery_query,
                              schema_path, window_spans, newest_span)
-  # Beam's worker processes pay for themselves on large inputs only.
   statistics_gen = (
-      StatisticsGen if parallel_beam else InMemoryStatisticsGen)(
+      InMemoryStatisticsGen if in_memory_statistics else StatisticsGen)(
           examples=example_gen.outputs['examples']).with_id('StatisticsGen')
   # With no curated schema, SchemaGen infers one from the statistics.
   schema_gen = (
