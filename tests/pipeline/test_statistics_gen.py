@@ -5,6 +5,7 @@ from google.protobuf import json_format
 import pytest
 import tensorflow as tf
 import tensorflow_data_validation as tfdv
+from tfx_bsl.tfxio import tf_example_record
 
 import helpers
 from pipeline.components.statistics_gen import executor
@@ -13,6 +14,7 @@ from pipeline.components.statistics_gen import executor
 # different order here; their boundaries may move within this share of the
 # feature's range. Every other figure is exact (sums to float rounding).
 _QUANTILE_TOLERANCE = 1e-3
+
 
 def _write_examples(folder, rows):
   """Two gzipped TFRecord files of the rows' tf.Examples."""
@@ -24,6 +26,7 @@ def _write_examples(folder, rows):
       for row in part:
         writer.write(helpers.to_example(row, spec))
   return str(folder / 'part-*.gz')
+
 
 def _by_feature(stats):
   """Feature path -> its statistics (the order of features is not part of
@@ -50,14 +53,17 @@ def _numbers(stats, skip):
     leaves.update(walk(json_format.MessageToDict(feature), '/'.join(name)))
   return leaves
 
+
 @pytest.fixture(scope='module')
 def both(tmp_path_factory, bundled_rows):
   """(in-memory, Beam) statistics of every bundled row, more rows than one
   record batch holds."""
   assert len(bundled_rows) > executor._BATCH_ROWS  # pylint: disable=protected-access
   pattern = _write_examples(tmp_path_factory.mktemp('examples'), bundled_rows)
-  return (executor.split_statistics(pattern),
+  return (executor.split_statistics(
+      tf_example_record.TFExampleRecord(pattern)),
           tfdv.generate_statistics_from_tfrecord(pattern))
+
 
 def test_every_figure_but_the_quantiles_is_tfdvs(both):
   mine, tfdvs = (_numbers(stats, skip={'histograms', 'median'})
@@ -68,6 +74,7 @@ def test_every_figure_but_the_quantiles_is_tfdvs(both):
       assert mine[path] == pytest.approx(value, rel=1e-9), path
     else:
       assert mine[path] == value, path
+
 
 def test_the_quantiles_agree_within_the_sketchs_error(both):
   mine, tfdvs = (_by_feature(stats) for stats in both)

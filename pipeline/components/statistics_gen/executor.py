@@ -12,26 +12,27 @@ StatisticsGen writes: one DatasetFeatureStatisticsList per split, in
 import os
 from typing import Any, Dict, List
 
-import tensorflow as tf
 import tensorflow_data_validation as tfdv
 from tensorflow_data_validation.statistics import stats_impl
 from tfx import types
 from tfx.components.statistics_gen import executor as tfx_executor
+from tfx.components.util import tfxio_utils
 from tfx.dsl.components.base import base_beam_executor
 from tfx.types import artifact_utils
 from tfx.types import standard_component_specs
 from tfx.utils import io_utils
-from tfx_bsl.coders import example_coder
+from tfx_bsl.tfxio import dataset_options
+from tfx_bsl.tfxio import tfxio
 
 # Examples decoded into one record batch at a time.
 _BATCH_ROWS = 8192
 
 
-def split_statistics(file_pattern: str):
-  """Statistics of the gzipped tf.Example files matching file_pattern.
+def split_statistics(examples: tfxio.TFXIO):
+  """Statistics of one split's examples, read once in order.
 
   Args:
-    file_pattern: one split's files.
+    examples: the split's TFXIO.
 
   Returns:
     A DatasetFeatureStatisticsList, as TFDV's GenerateStatistics gives it
@@ -39,11 +40,9 @@ def split_statistics(file_pattern: str):
   """
   generators = stats_impl.get_generators(tfdv.StatsOptions(), in_memory=True)
   accumulators = [generator.create_accumulator() for generator in generators]
-  decoder = example_coder.ExamplesToRecordBatchDecoder()
-  records = tf.data.TFRecordDataset(
-      tf.io.gfile.glob(file_pattern), compression_type='GZIP')
-  for batch in records.batch(_BATCH_ROWS).prefetch(1):
-    record_batch = decoder.DecodeBatch(list(batch.numpy()))
+  for record_batch in examples.RecordBatches(
+      dataset_options.RecordBatchesOptions(
+          batch_size=_BATCH_ROWS, num_epochs=1, shuffle=False)):
     accumulators = [
         generator.add_input(accumulator, record_batch)
         for generator, accumulator in zip(generators, accumulators)]
@@ -80,8 +79,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
     statistics.split_names = artifact_utils.encode_split_names(splits)
     statistics.span = examples.span
     for split in splits:
-      stats = split_statistics(os.path.join(
-          artifact_utils.get_split_uri([examples], split), '*'))
+      stats = split_statistics(tfxio_utils.get_split_tfxio(
+          [examples], split, telemetry_descriptors=['StatisticsGen']))
       io_utils.write_bytes_file(
           os.path.join(artifact_utils.get_split_uri([statistics], split),
                        tfx_executor.DEFAULT_FILE_NAME),
