@@ -139,6 +139,7 @@ def main(argv=None) -> int:
       newest_span=args.span,
       parallel_beam=large_input,
       in_memory_statistics=not large_input,
+      in_memory_evaluation=True,
       serving_model_dir=str(paths.serving_model_dir),
       schema_path=None if args.infer_schema else str(configs.SCHEMA_PATH),
       metadata_connection_config=metadata.sqlite_metadata_connection_config(

@@ -30,6 +30,7 @@ from pipeline.components.baseline.strategy import PreviousBlessedModelStrategy
 from pipeline.components.csv_example_gen.component import ArrowCsvExampleGen
 from pipeline.components.data_gate import component as data_gate_lib
 from pipeline.components.eval_schema.component import EvalSchema
+from pipeline.components.evaluator.component import InMemoryEvaluator
 from pipeline.components.pusher.component import Pusher
 from pipeline.components.run_report.component import RunReport
 from pipeline.components.serving_check.component import ServingCheck
@@ -162,6 +163,7 @@ def create_pipeline(
     beam_pipeline_args: Optional[List[str]] = None,
     parallel_beam: bool = False,
     in_memory_statistics: bool = False,
+    in_memory_evaluation: bool = False,
     enable_cache: bool = True,
     image: Optional[str] = None,
     run_report: bool = False,
@@ -198,6 +200,8 @@ def create_pipeline(
     in_memory_statistics: compute StatisticsGen's statistics in its own
       process, without a Beam pipeline (pipeline/components/statistics_gen/),
       for inputs one process reads in seconds.
+    in_memory_evaluation: compute the Evaluator's metrics in its own process,
+      without TFMA's Beam pipeline (pipeline/components/evaluator/).
     enable_cache: reuse the outputs of executions with the same inputs.
     image: the container image the tasks run (cluster runs), recorded with
       each pushed version.
@@ -243,13 +247,13 @@ def create_pipeline(
       baseline, trainer.outputs['model'], serving_model_dir)
   eval_schema = EvalSchema(schema=schema_gen.outputs['schema'],
                            columns=','.join(features.SLICE_FEATURE_KEYS))
-  evaluator = Evaluator(
+  evaluator = (InMemoryEvaluator if in_memory_evaluation else Evaluator)(
       examples=example_gen.outputs['examples'],
       model=trainer.outputs['model'],
       baseline_model=baseline_model,
       schema=eval_schema.outputs['eval_schema'],
-      eval_config=create_eval_config(eval_thresholds,
-                                     features.SLICE_FEATURE_KEYS))
+      eval_config=create_eval_config(
+          eval_thresholds, features.SLICE_FEATURE_KEYS)).with_id('Evaluator')
   serving_check = ServingCheck(
       model=trainer.outputs['model'],
       examples=example_gen.outputs['examples'],

@@ -1,7 +1,8 @@
 """The whole DAG on a slice of the data, through the local runner's DAG
 runner, SQLite ML Metadata and Beam's DirectRunner with a worker process per
-core (the path of large inputs; the other e2e tests run Beam in memory);
-then a regressed model must not be pushed."""
+core (the path of large inputs; the other e2e tests run Beam in memory) and
+the Evaluator without Beam, as local_runner.py wires them; then a regressed
+model must not be pushed."""
 
 from pathlib import Path
 import re
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.e2e
 
 # Every run of this module, so the unchanged and the regressed run can reuse
 # the first run's steps (the Beam options are part of each step's cache key).
-_RUN = dict(parallel_beam=True)
+_RUN = dict(parallel_beam=True, in_memory_evaluation=True)
 
 
 @pytest.fixture(scope='module')
