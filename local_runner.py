@@ -30,6 +30,7 @@ from local import run_lock
 from local import span_check
 from models import features
 from pipeline import configs
+from pipeline.components.serving_check import probe_process
 
 
 def _parse_args(argv):
@@ -120,6 +121,8 @@ def main(argv=None) -> int:
       print(nothing_new)
       return 0
   log_file = _log_to_file(paths.log_dir)
+  # Its TensorFlow import runs on another core while this process imports.
+  probe_process.prestart()
   # Imported only after the checks above: TensorFlow takes seconds to load.
   from tfx.orchestration import metadata
   from local import dag_runner

@@ -9,6 +9,7 @@ import helpers
 from models import signatures
 from models.model import PREDICTION_KEY
 from pipeline.components.serving_check import component as serving_check
+from pipeline.components.serving_check import probe_process
 
 FEATURES = ('fare', 'trip_miles')
 
@@ -74,3 +75,20 @@ def test_a_model_that_does_not_load_fails(tmp_path, rows):
   result = serving_check.check(model, rows)
   assert not result['passed']
   assert result['reason'].startswith('the model does not load: ')
+
+
+def test_a_probe_started_ahead_answers_for_the_model_saved_after(tmp_path,
+                                                                  rows):
+  probe = probe_process.prestart()
+  model = _save(tmp_path / 'good', 0.)  # after the probe process started
+  result = serving_check.check(model, rows)
+  assert result['passed'], result['reason']
+  assert probe.poll() == 0  # this process answered, then exited
+
+
+def test_a_probe_started_ahead_that_died_is_replaced(tmp_path, rows):
+  probe = probe_process.prestart()
+  probe.kill()
+  probe.wait()
+  result = serving_check.check(_save(tmp_path / 'good', 0.), rows)
+  assert result['passed'], result['reason']

@@ -38,6 +38,7 @@ from tfx.utils import path_utils
 from models import signatures
 from models.model import PREDICTION_KEY
 from pipeline import configs
+from pipeline.components.serving_check import probe_process
 
 RESULT_FILE = 'serving_check.json'
 
@@ -61,17 +62,19 @@ def _eval_rows(examples, rows: int) -> list:
 
 def _start_probe(model_dir: str, rows: list,
                  workdir: str) -> subprocess.Popen:
-  """probe.py on the rows, in a process of its own (it starts while this one
+  """probe.py on the rows, in a process of its own (it runs while this one
   computes the reference)."""
   examples_file = os.path.join(workdir, 'examples.tfrecord')
   with tf.io.TFRecordWriter(examples_file) as writer:
     for row in rows:
       writer.write(row)
-  return subprocess.Popen(
-      [sys.executable, '-m', 'pipeline.components.serving_check.probe',
-       model_dir, examples_file, os.path.join(workdir, _PROBE_OUTPUT),
-       signatures.SERVING_DEFAULT, signatures.SERVING_RAW, PREDICTION_KEY],
-      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+  probe = probe_process.take()
+  probe.stdin.write(json.dumps([
+      model_dir, examples_file, os.path.join(workdir, _PROBE_OUTPUT),
+      signatures.SERVING_DEFAULT, signatures.SERVING_RAW, PREDICTION_KEY
+  ]) + '\n')
+  probe.stdin.flush()
+  return probe
 
 
 def _probe_result(probe: subprocess.Popen, workdir: str) -> dict:

@@ -1,10 +1,13 @@
 """A pushed model as a model server sees it: loaded in a fresh process from
 its files alone, each signature queried, latency measured.
 
-    python -m pipeline.components.serving_check.probe MODEL_DIR EXAMPLES OUT \
-        EXAMPLES_SIGNATURE FIELDS_SIGNATURE OUTPUT_KEY
+    python -m pipeline.components.serving_check.probe
+    < ["MODEL_DIR", "EXAMPLES", "OUT", "EXAMPLES_SIGNATURE",
+       "FIELDS_SIGNATURE", "OUTPUT_KEY"]
 
-EXAMPLES is a TFRecord file of serialized tf.Examples; OUT gets JSON: each
+The arguments come as one JSON line on stdin, so the process can be started
+(and TensorFlow imported) before the model exists; it exits without one if
+stdin closes first. EXAMPLES is a TFRecord file of serialized tf.Examples; OUT gets JSON: each
 signature's predictions for them and its latencies. EXAMPLES_SIGNATURE takes
 serialized tf.Examples, FIELDS_SIGNATURE each feature's CSV field text
 (models/signatures.py). Imports TensorFlow only, as a serving process would,
@@ -98,6 +101,8 @@ def probe(model_dir: str, examples_file: str, examples_signature: str,
 
 
 if __name__ == '__main__':
-  model, examples, out, *names = sys.argv[1:]
-  with open(out, 'w') as f:
-    json.dump(probe(model, examples, *names), f)
+  arguments = sys.stdin.readline()
+  if arguments:
+    model, examples, out, *names = json.loads(arguments)
+    with open(out, 'w') as f:
+      json.dump(probe(model, examples, *names), f)
