@@ -165,8 +165,9 @@ def serving_latency(metadata_db: Path, run_dir: Path, work: Path) -> dict:
       writer.write(record.numpy())
   subprocess.run(
       ['taskset', '-c', '0', sys.executable, '-m',
-       'pipeline.components.serving_check.probe', str(model_dir),
-       str(rows_file), str(out), signatures.SERVING_DEFAULT,
-       signatures.SERVING_RAW, PREDICTION_KEY],
-      check=True, cwd=configs.PROJECT_ROOT, capture_output=True)
+       'pipeline.components.serving_check.probe'],
+      input=json.dumps([str(model_dir), str(rows_file), str(out),
+                        signatures.SERVING_DEFAULT, signatures.SERVING_RAW,
+                        PREDICTION_KEY]) + '\n',
+      check=True, cwd=configs.PROJECT_ROOT, capture_output=True, text=True)
   return json.loads(out.read_text())['latency']

@@ -131,10 +131,10 @@ BEAM_PIPELINE_ARGS = [
     '--direct_num_workers=1',
     _NO_TFX_STAGING,
 ]
-# From this much input CSV on (the window's files), StatisticsGen, Transform
-# and the Evaluator run a Beam worker process on each core instead
-# (docs/benchmarks.md: where that pays); below it StatisticsGen runs without
-# Beam at all (pipeline/components/statistics_gen/).
+# From this much input CSV on (the window's files), Transform runs a Beam
+# worker process on each core instead (docs/benchmarks.md: where that pays).
+# StatisticsGen and the Evaluator of local runs use no Beam at all
+# (create_pipeline(without_beam=True)).
 PARALLEL_BEAM_MIN_INPUT_BYTES = 64 << 20
 PARALLEL_BEAM_ARGS = [
     '--direct_running_mode=multi_processing',

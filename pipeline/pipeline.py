@@ -162,8 +162,7 @@ def create_pipeline(
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
     beam_pipeline_args: Optional[List[str]] = None,
     parallel_beam: bool = False,
-    in_memory_statistics: bool = False,
-    in_memory_evaluation: bool = False,
+    without_beam: bool = False,
     enable_cache: bool = True,
     image: Optional[str] = None,
     run_report: bool = False,
@@ -194,14 +193,12 @@ def create_pipeline(
       Transform and Trainer (pipeline/components/data_gate/).
     metadata_connection_config: the ML Metadata store (local runs).
     beam_pipeline_args: Beam options (default: configs.BEAM_PIPELINE_ARGS).
-    parallel_beam: run StatisticsGen, Transform and the Evaluator with Beam
-      worker processes on every core (configs.PARALLEL_BEAM_ARGS), for large
-      inputs.
-    in_memory_statistics: compute StatisticsGen's statistics in its own
-      process, without a Beam pipeline (pipeline/components/statistics_gen/),
-      for inputs one process reads in seconds.
-    in_memory_evaluation: compute the Evaluator's metrics in its own process,
-      without TFMA's Beam pipeline (pipeline/components/evaluator/).
+    parallel_beam: run the Beam steps (Transform; StatisticsGen and the
+      Evaluator unless without_beam) with a worker process on every core
+      (configs.PARALLEL_BEAM_ARGS), for large inputs.
+    without_beam: StatisticsGen and the Evaluator compute in their own
+      process, without a Beam pipeline (pipeline/components/statistics_gen/
+      and evaluator/; local runs).
     enable_cache: reuse the outputs of executions with the same inputs.
     image: the container image the tasks run (cluster runs), recorded with
       each pushed version.
@@ -218,7 +215,7 @@ def create_pipeline(
   example_gen = _example_gen(data_root, data_pattern, bigquery_query,
                              schema_path, window_spans, newest_span)
   statistics_gen = (
-      InMemoryStatisticsGen if in_memory_statistics else StatisticsGen)(
+      InMemoryStatisticsGen if without_beam else StatisticsGen)(
           examples=example_gen.outputs['examples']).with_id('StatisticsGen')
   # With no curated schema, SchemaGen infers one from the statistics.
   schema_gen = (
@@ -247,7 +244,7 @@ def create_pipeline(
       baseline, trainer.outputs['model'], serving_model_dir)
   eval_schema = EvalSchema(schema=schema_gen.outputs['schema'],
                            columns=','.join(features.SLICE_FEATURE_KEYS))
-  evaluator = (InMemoryEvaluator if in_memory_evaluation else Evaluator)(
+  evaluator = (InMemoryEvaluator if without_beam else Evaluator)(
       examples=example_gen.outputs['examples'],
       model=trainer.outputs['model'],
       baseline_model=baseline_model,

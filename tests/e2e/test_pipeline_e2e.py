@@ -24,7 +24,7 @@ pytestmark = pytest.mark.e2e
 
 # Every run of this module, so the unchanged and the regressed run can reuse
 # the first run's steps (the Beam options are part of each step's cache key).
-_RUN = dict(parallel_beam=True, in_memory_evaluation=True)
+_RUN = dict(parallel_beam=True, without_beam=True)
 
 
 @pytest.fixture(scope='module')

@@ -224,3 +224,18 @@ def test_a_slicing_feature_the_examples_lack_is_named(tmp_path, inputs):
                      'column of the examples'):
     _evaluate(our_executor.Executor, tmp_path, inputs, 'good',
               eval_config=config)
+
+
+def test_a_model_without_the_label_signature_is_named(tmp_path, inputs):
+  module = tf.Module()
+  module.serve = tf.function(
+      lambda examples: {PREDICTION_KEY: tf.zeros_like(examples, tf.float32)},
+      input_signature=[tf.TensorSpec([None], tf.string)])
+  tf.saved_model.save(module, str(tmp_path / 'model' / 'Format-Serving'),
+                      signatures={signatures.SERVING_DEFAULT:
+                                  module.serve.get_concrete_function()})
+  inputs = dict(inputs, bare=_artifact(standard_artifacts.Model,
+                                       tmp_path / 'model'))
+  with pytest.raises(ValueError, match='The model has no signature '
+                     f'"{signatures.TRANSFORM_FEATURES}"'):
+    _evaluate(our_executor.Executor, tmp_path / 'out', inputs, 'bare')

@@ -36,7 +36,7 @@ SlicedMetrics = List[Tuple[SliceKey, Dict[metric_types.MetricKey, object]]]
 def _unsupported(what: str) -> ValueError:
   return ValueError(
       f'The in-memory Evaluator does not support {what}; use TFX\'s '
-      'Evaluator (create_pipeline(in_memory_evaluation=False)).')
+      'Evaluator (create_pipeline(without_beam=False)).')
 
 
 def check_supported(eval_config: tfma.EvalConfig) -> None:
@@ -93,6 +93,7 @@ class Model:
         serialized examples.
     """
     self.name = spec.name
+    self._what = f'Model "{spec.name}"' if spec.name else 'The model'
     loaded = tf.saved_model.load(path)
     self._loaded = loaded  # the signatures need the objects they refer to
     self._predict = self._signature(
@@ -104,21 +105,21 @@ class Model:
 
   def _signature(self, loaded, name: str):
     if name not in loaded.signatures:
-      raise ValueError(f'Model "{self.name}" has no signature "{name}"; it '
-                       f'has {sorted(loaded.signatures)}')
+      raise ValueError(f'{self._what} has no signature "{name}"; it has '
+                       f'{sorted(loaded.signatures)}')
     function = loaded.signatures[name]
     inputs = function.structured_input_signature[1]
     if len(inputs) != 1 or next(iter(inputs.values())).dtype != tf.string:
-      raise ValueError(f'Signature "{name}" of model "{self.name}" does not '
-                       f'take serialized examples: its inputs are {inputs}')
+      raise ValueError(f'{self._what}\'s signature "{name}" does not take '
+                       f'serialized examples: its inputs are {inputs}')
     [input_name] = inputs
     return lambda examples: function(**{input_name: examples})
 
   def _one_per_example(self, value, what: str, rows: int) -> np.ndarray:
     value = np.asarray(value)
     if value.size != rows:
-      raise ValueError(f'Model "{self.name}" gave {what} of shape '
-                       f'{value.shape} for {rows} examples, not one each')
+      raise ValueError(f'{self._what} gave {what} of shape {value.shape} '
+                       f'for {rows} examples, not one each')
     return value.reshape(rows)
 
   def answer(self, examples: tf.Tensor) -> Tuple[np.ndarray, np.ndarray]:
@@ -135,19 +136,18 @@ class Model:
     elif len(outputs) == 1:
       [key] = outputs
     else:
-      raise ValueError(f'Model "{self.name}" has outputs {sorted(outputs)}; '
-                       'its ModelSpec names no prediction_key')
+      raise ValueError(f'{self._what} has outputs {sorted(outputs)}; its '
+                       'ModelSpec names no prediction_key')
     if key not in outputs:
-      raise ValueError(f'Model "{self.name}" has no output "{key}"')
+      raise ValueError(f'{self._what} has no output "{key}"')
     for preprocess in self._preprocessing:
       transformed = preprocess(examples)
       if self._label_key in transformed:
         labels = transformed[self._label_key]
         break
     else:
-      raise ValueError(
-          f'No preprocessing function of model "{self.name}" gives the label '
-          f'"{self._label_key}"')
+      raise ValueError(f'{self._what} gives the label "{self._label_key}" '
+                       'from none of its preprocessing functions')
     return (self._one_per_example(labels, 'labels', rows),
             self._one_per_example(outputs[key], 'predictions', rows))
 

@@ -60,29 +60,37 @@ def _write_records(path: str, messages) -> None:
       records.write(message.SerializeToString())
 
 
+def _of_type(sliced: evaluation.SlicedMetrics, key_type, exclude=()):
+  """Per slice, the values whose keys are of key_type and not of exclude
+  (PlotKey and AttributionsKey are MetricKeys too)."""
+  return [(slice_key, {
+      k: v for k, v in values.items()
+      if isinstance(k, key_type) and not isinstance(k, exclude)})
+          for slice_key, values in sliced]
+
+
+def _metrics_only(sliced: evaluation.SlicedMetrics):
+  return _of_type(sliced, metric_types.MetricKey,
+                  (metric_types.PlotKey, metric_types.AttributionsKey))
+
+
 def _write_evaluation(uri: str, eval_config: tfma.EvalConfig,
                       sliced: evaluation.SlicedMetrics,
                       validation, examples: types.Artifact, splits: List[str],
                       model_locations: Dict[str, str]) -> None:
-  def only(key_type, exclude=()):
-    return [(slice_key, {k: v for k, v in values.items()
-                         if isinstance(k, key_type)
-                         and not isinstance(k, exclude)})
-            for slice_key, values in sliced]
-
   _write_records(
       os.path.join(uri, tfma.METRICS_KEY + _SHARD),
-      (writer.convert_slice_metrics_to_proto(m, None) for m in only(
-          metric_types.MetricKey,
-          (metric_types.PlotKey, metric_types.AttributionsKey))))
+      (writer.convert_slice_metrics_to_proto(m, None)
+       for m in _metrics_only(sliced)))
   _write_records(
       os.path.join(uri, tfma.PLOTS_KEY + _SHARD),
       (writer.convert_slice_plots_to_proto(p, None)
-       for p in only(metric_types.PlotKey)))
+       for p in _of_type(sliced, metric_types.PlotKey)))
+  # No attributions are computed: an empty record per slice, as TFMA's.
   _write_records(
       os.path.join(uri, tfma.ATTRIBUTIONS_KEY + _SHARD),
       (writer.convert_slice_attributions_to_proto(a)
-       for a in only(metric_types.AttributionsKey)))
+       for a in _of_type(sliced, metric_types.AttributionsKey)))
   _write_records(os.path.join(uri, tfma.VALIDATIONS_KEY + '.tfrecord'),
                  [validation])
   io_utils.write_string_file(
@@ -101,12 +109,9 @@ def _validate(eval_config: tfma.EvalConfig,
   Evaluator gives TFMA models without one)."""
   combine = writer.CombineValidations(eval_config, rubber_stamp=False)
   result = combine.create_accumulator()
-  for slice_key, values in sliced:
-    metrics = {k: v for k, v in values.items()
-               if not isinstance(k, metric_types.PlotKey)}
+  for metrics in _metrics_only(sliced):
     result = combine.add_input(
-        result, metrics_validator.validate_metrics((slice_key, metrics),
-                                                   eval_config))
+        result, metrics_validator.validate_metrics(metrics, eval_config))
   return combine.extract_output(result)
 
 

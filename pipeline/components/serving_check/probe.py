@@ -7,11 +7,12 @@ its files alone, each signature queried, latency measured.
 
 The arguments come as one JSON line on stdin, so the process can be started
 (and TensorFlow imported) before the model exists; it exits without one if
-stdin closes first. EXAMPLES is a TFRecord file of serialized tf.Examples; OUT gets JSON: each
-signature's predictions for them and its latencies. EXAMPLES_SIGNATURE takes
-serialized tf.Examples, FIELDS_SIGNATURE each feature's CSV field text
-(models/signatures.py). Imports TensorFlow only, as a serving process would,
-none of the pipeline's code, and no Keras: a model server has none.
+stdin closes first. EXAMPLES is a TFRecord file of serialized tf.Examples;
+OUT gets JSON: each signature's predictions for them and its latencies.
+EXAMPLES_SIGNATURE takes serialized tf.Examples, FIELDS_SIGNATURE each
+feature's CSV field text (models/signatures.py). Imports TensorFlow only, as
+a serving process would, none of the pipeline's code, and no Keras: a model
+server has none.
 """
 
 import json
