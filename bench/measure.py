@@ -5,7 +5,6 @@ model's accuracy and AUC on the run's own eval split."""
 import collections
 import dataclasses
 import json
-import os
 from pathlib import Path
 import re
 import subprocess

@@ -16,7 +16,6 @@ side with the Evaluator rather than after it.
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from typing import Optional
 
