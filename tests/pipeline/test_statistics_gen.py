@@ -8,6 +8,7 @@ import tensorflow_data_validation as tfdv
 from tfx_bsl.tfxio import tf_example_record
 
 import helpers
+from pipeline.components import record_batches
 from pipeline.components.statistics_gen import executor
 
 # Quantiles come from sketches, approximate by design, and merged in a
@@ -58,7 +59,7 @@ def _numbers(stats, skip):
 def both(tmp_path_factory, bundled_rows):
   """(in-memory, Beam) statistics of every bundled row, more rows than one
   record batch holds."""
-  assert len(bundled_rows) > executor._BATCH_ROWS  # pylint: disable=protected-access
+  assert len(bundled_rows) > record_batches.BATCH_ROWS
   pattern = _write_examples(tmp_path_factory.mktemp('examples'), bundled_rows)
   return (executor.split_statistics(
       tf_example_record.TFExampleRecord(pattern)),

@@ -170,13 +170,13 @@ def _column_codes(batch: pa.RecordBatch, column: str):
   return all_codes, uniques
 
 
-def _slices(batch: pa.RecordBatch, slicing_specs: Sequence[tfma.SlicingSpec]
+def _slices(batch: pa.RecordBatch, slicing_specs: Sequence[
+    Tuple[tfma.SlicingSpec, tfma.slicer.SingleSliceSpec]]
            ) -> Iterable[Tuple[SliceKey, np.ndarray]]:
   """Each slice key of the batch, with the rows in it; keys as TFMA's
   slicer makes them, from each distinct combination of values."""
   rows = np.arange(batch.num_rows)
-  for spec in slicing_specs:
-    single_spec = tfma.slicer.SingleSliceSpec(spec=spec)
+  for spec, single_spec in slicing_specs:
     columns = sorted(set(spec.feature_keys) | set(spec.feature_values))
     if not columns:
       yield (), rows
@@ -207,12 +207,14 @@ def sliced_histograms(batches: Iterable[pa.RecordBatch], models: List[Model],
     slicing_specs: the EvalConfig's.
   """
   histograms = {}
+  specs = [(spec, tfma.slicer.SingleSliceSpec(spec=spec))
+           for spec in slicing_specs]
   for batch in batches:
     examples = tf.constant(
         batch.column(RAW_RECORD_COLUMN).flatten().to_numpy(
             zero_copy_only=False))
     answers = {model.name: model.answer(examples) for model in models}
-    for slice_key, rows in _slices(batch, slicing_specs):
+    for slice_key, rows in _slices(batch, specs):
       per_model = histograms.setdefault(slice_key, {})
       for name, (labels, predictions) in answers.items():
         histogram_metrics.add_examples(

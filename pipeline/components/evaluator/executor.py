@@ -30,13 +30,11 @@ from tfx.utils import io_utils
 from tfx.utils import json_utils
 from tfx.utils import path_utils
 from tfx.utils import proto_utils
-from tfx_bsl.tfxio import dataset_options
 from google.protobuf import json_format
 
+from pipeline.components import record_batches
 from pipeline.components.evaluator import evaluation
 
-# Examples decoded and answered one record batch at a time.
-_BATCH_ROWS = 8192
 # TFMA's single-shard file names (what its Beam writers produce).
 _SHARD = '-00000-of-00001.tfrecord'
 
@@ -180,12 +178,10 @@ class Executor(base_beam_executor.BaseBeamExecutor):
 
     def batches():
       for split in splits:
-        yield from tfxio_utils.get_split_tfxio(
+        yield from record_batches.read_once(tfxio_utils.get_split_tfxio(
             [examples], split, telemetry_descriptors=['Evaluator'],
             schema=schema,
-            raw_record_column_name=evaluation.RAW_RECORD_COLUMN
-        ).RecordBatches(dataset_options.RecordBatchesOptions(
-            batch_size=_BATCH_ROWS, num_epochs=1, shuffle=False))
+            raw_record_column_name=evaluation.RAW_RECORD_COLUMN))
 
     sliced = evaluation.sliced_metrics(
         evaluation.sliced_histograms(batches(), models,

@@ -22,11 +22,9 @@ from tfx.dsl.components.base import base_beam_executor
 from tfx.types import artifact_utils
 from tfx.types import standard_component_specs
 from tfx.utils import io_utils
-from tfx_bsl.tfxio import dataset_options
 from tfx_bsl.tfxio import tfxio
 
-# Examples decoded into one record batch at a time.
-_BATCH_ROWS = 8192
+from pipeline.components import record_batches
 
 
 def split_statistics(examples: tfxio.TFXIO):
@@ -41,9 +39,7 @@ def split_statistics(examples: tfxio.TFXIO):
   """
   generators = stats_impl.get_generators(tfdv.StatsOptions(), in_memory=True)
   accumulators = [generator.create_accumulator() for generator in generators]
-  for record_batch in examples.RecordBatches(
-      dataset_options.RecordBatchesOptions(
-          batch_size=_BATCH_ROWS, num_epochs=1, shuffle=False)):
+  for record_batch in record_batches.read_once(examples):
     accumulators = [
         generator.add_input(accumulator, record_batch)
         for generator, accumulator in zip(generators, accumulators)]

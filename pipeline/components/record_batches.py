@@ -1,0 +1,24 @@
+"""An Examples split read in the step's own process (the steps without Beam):
+each example once, in order, one Arrow record batch at a time."""
+
+from typing import Iterator
+
+import pyarrow as pa
+from tfx_bsl.tfxio import dataset_options
+from tfx_bsl.tfxio import tfxio
+
+# Examples decoded into one record batch at a time.
+BATCH_ROWS = 8192
+
+
+def read_once(split: tfxio.TFXIO) -> Iterator[pa.RecordBatch]:
+  """The split's record batches.
+
+  Args:
+    split: the split's TFXIO (tfxio_utils.get_split_tfxio).
+
+  Returns:
+    An iterator over record batches of up to BATCH_ROWS examples.
+  """
+  return split.RecordBatches(dataset_options.RecordBatchesOptions(
+      batch_size=BATCH_ROWS, num_epochs=1, shuffle=False))
