@@ -25,6 +25,7 @@ import time
 from absl import logging as absl_logging
 
 from local import data_source
+from local import heap
 from local import paths as local_paths
 from local import run_lock
 from local import span_check
@@ -123,29 +124,30 @@ def main(argv=None) -> int:
   log_file = _log_to_file(paths.log_dir)
   # Its TensorFlow import runs on another core while this process imports.
   probe_process.prestart()
-  # Imported only after the checks above: TensorFlow takes seconds to load.
-  from tfx.orchestration import metadata
-  from local import dag_runner
-  from local import html_report
-  from local import run_report
-  from pipeline import pipeline as pipeline_lib
-  from pipeline.components import data_errors
-  from pipeline.components import push_destination
+  with heap.long_lived():
+    # Imported only after the checks above: TensorFlow takes seconds to load.
+    from tfx.orchestration import metadata
+    from local import dag_runner
+    from local import html_report
+    from local import run_report
+    from pipeline import pipeline as pipeline_lib
+    from pipeline.components import data_errors
+    from pipeline.components import push_destination
 
-  large_input = (data_source.window_bytes(source, args.span) >=
-                 configs.PARALLEL_BEAM_MIN_INPUT_BYTES)
-  tfx_pipeline = pipeline_lib.create_pipeline(
-      pipeline_name=configs.PIPELINE_NAME,
-      pipeline_root=str(paths.pipeline_root),
-      data_root=str(source.input_base),
-      data_pattern=source.pattern,
-      newest_span=args.span,
-      parallel_beam=large_input,
-      without_beam=True,
-      serving_model_dir=str(paths.serving_model_dir),
-      schema_path=None if args.infer_schema else str(configs.SCHEMA_PATH),
-      metadata_connection_config=metadata.sqlite_metadata_connection_config(
-          str(paths.metadata_path)))
+    large_input = (data_source.window_bytes(source, args.span) >=
+                   configs.PARALLEL_BEAM_MIN_INPUT_BYTES)
+    tfx_pipeline = pipeline_lib.create_pipeline(
+        pipeline_name=configs.PIPELINE_NAME,
+        pipeline_root=str(paths.pipeline_root),
+        data_root=str(source.input_base),
+        data_pattern=source.pattern,
+        newest_span=args.span,
+        parallel_beam=large_input,
+        without_beam=True,
+        serving_model_dir=str(paths.serving_model_dir),
+        schema_path=None if args.infer_schema else str(configs.SCHEMA_PATH),
+        metadata_connection_config=metadata.sqlite_metadata_connection_config(
+            str(paths.metadata_path)))
 
   started = time.time()
   try:

@@ -6,7 +6,8 @@ it depends on has finished, in threads (the heavy work of the steps that run
 side by side here, the Evaluator's model and the serving check's fresh
 process, leaves the interpreter). A failed node stops anything new from
 starting; the nodes already running finish, and the run raises the error of
-the failed node that comes first in the pipeline's order.
+the failed node that comes first in the pipeline's order. What a finished
+node freed goes back to the system before its dependents start (heap.py).
 """
 
 import concurrent.futures
@@ -23,6 +24,8 @@ from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 from tfx.orchestration.portable import launcher
 from tfx.orchestration.portable import runtime_parameter_utils
 from tfx.proto.orchestration import pipeline_pb2
+
+from local import heap
 
 
 class _SerializedMetadata(metadata.Metadata):
@@ -96,6 +99,7 @@ class ConcurrentDagRunner(LocalDagRunner):
           custom_driver_spec=runner_utils.extract_custom_driver_spec(
               deployment_config, node_id)).launch()
       logging.info('Component %s is finished.', node_id)
+      heap.release_freed_memory()
 
     pending = list(nodes)  # in the pipeline's order
     done, failed = set(), {}

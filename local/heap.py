@@ -1,0 +1,42 @@
+"""The run's own process memory: the libraries' objects kept out of Python's
+collections, and what a finished step freed handed back to the system."""
+
+import contextlib
+import ctypes
+import gc
+
+# glibc's; other C libraries (macOS) return freed heap pages in other ways.
+_malloc_trim = getattr(ctypes.CDLL(None), 'malloc_trim', None)
+
+# A count of younger collections that never comes: no full collection.
+_NEVER = 2**31 - 1
+
+
+@contextlib.contextmanager
+def long_lived():
+  """Objects made inside (the libraries' imports: a million objects that
+  live as long as the process) are frozen out of every later collection.
+  No full collection runs inside either: each would walk the whole growing
+  heap, seconds in all (docs/benchmarks.md); young objects are still
+  collected, so what the imports drop is freed.
+
+  Yields:
+    Nothing.
+  """
+  young, middle, full = gc.get_threshold()
+  gc.set_threshold(young, middle, _NEVER)
+  try:
+    yield
+  finally:
+    gc.freeze()
+    gc.set_threshold(young, middle, full)
+
+
+def release_freed_memory():
+  """Hands what a finished step freed back to the system: its objects'
+  reference cycles (a Keras model is full of them) and the heap pages they
+  leave empty, so the steps after it, and the serving check's process beside
+  them, start from less."""
+  gc.collect()
+  if _malloc_trim:
+    _malloc_trim(0)
