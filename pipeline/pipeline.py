@@ -35,6 +35,7 @@ from pipeline.components.pusher.component import Pusher
 from pipeline.components.run_report.component import RunReport
 from pipeline.components.serving_check.component import ServingCheck
 from pipeline.components.statistics_gen.component import InMemoryStatisticsGen
+from pipeline.components.transform.component import InMemoryTransform
 from pipeline.metrics.eval_config import create_eval_config
 
 # Node ids, also the names ML Metadata records executions under.
@@ -109,24 +110,26 @@ def _baseline(baseline: str, candidate: Channel, serving_model_dir: str):
 
 def _transform_and_trainer(example_gen, schema_gen, train_steps: int,
                            eval_steps: int, hparams: dict,
-                           code_fingerprint: str, warm_start_from: Optional[str]):
+                           code_fingerprint: str, warm_start_from: Optional[str],
+                           without_beam: bool):
   """Transform and Trainer running the model code of models/; the code's
   fingerprint is part of both components' parameters, so a models/ edit
   re-runs them."""
-  transform = Transform(
+  transform_inputs = dict(
       examples=example_gen.outputs['examples'],
       schema=schema_gen.outputs['schema'],
       preprocessing_fn=configs.PREPROCESSING_FN,
-      custom_config={'code_fingerprint': code_fingerprint},
-      # StatisticsGen already describes the raw data and nothing reads
-      # statistics of the transformed data: computing both would double
-      # Transform's time. No analyzer cache either: each run analyzes its
-      # whole span anyway. No transformed examples: the Trainer applies the
-      # transform graph as it reads (models/trainer.py).
-      disable_statistics=True,
-      disable_analyzer_cache=True,
-      materialize=False,
-      force_tf_compat_v1=configs.TRANSFORM_TF_COMPAT_V1)
+      custom_config={'code_fingerprint': code_fingerprint})
+  # StatisticsGen already describes the raw data and nothing reads statistics
+  # of the transformed data: computing both would double Transform's time.
+  # No analyzer cache either: each run analyzes its whole span anyway. No
+  # transformed examples: the Trainer applies the transform graph as it reads
+  # (models/trainer.py). InMemoryTransform does only that.
+  transform = InMemoryTransform(**transform_inputs) if without_beam else (
+      Transform(**transform_inputs, disable_statistics=True,
+                disable_analyzer_cache=True, materialize=False,
+                force_tf_compat_v1=configs.TRANSFORM_TF_COMPAT_V1))
+  transform = transform.with_id('Transform')
 
   trainer = Trainer(
       run_fn=configs.RUN_FN,
@@ -193,12 +196,12 @@ def create_pipeline(
       Transform and Trainer (pipeline/components/data_gate/).
     metadata_connection_config: the ML Metadata store (local runs).
     beam_pipeline_args: Beam options (default: configs.BEAM_PIPELINE_ARGS).
-    parallel_beam: run the Beam steps (Transform; StatisticsGen and the
+    parallel_beam: run the Beam steps (StatisticsGen, Transform and the
       Evaluator unless without_beam) with a worker process on every core
       (configs.PARALLEL_BEAM_ARGS), for large inputs.
-    without_beam: StatisticsGen and the Evaluator compute in their own
-      process, without a Beam pipeline (pipeline/components/statistics_gen/
-      and evaluator/; local runs).
+    without_beam: StatisticsGen, Transform and the Evaluator compute in their
+      own process, without a Beam pipeline (pipeline/components/
+      statistics_gen/, transform/ and evaluator/; local runs).
     enable_cache: reuse the outputs of executions with the same inputs.
     image: the container image the tasks run (cluster runs), recorded with
       each pushed version.
@@ -236,7 +239,8 @@ def create_pipeline(
   hparams = hparams or configs.HPARAMS
   transform, trainer = _transform_and_trainer(
       example_gen, schema_gen, train_steps, eval_steps, hparams,
-      code_fingerprint, serving_model_dir if warm_start else None)
+      code_fingerprint, serving_model_dir if warm_start else None,
+      without_beam)
   # Nothing is trained on data the gate stopped.
   transform.add_upstream_node(gate)
   trainer.add_upstream_node(gate)

@@ -11,14 +11,16 @@ from tfx_bsl.tfxio import tfxio
 BATCH_ROWS = 8192
 
 
-def read_once(split: tfxio.TFXIO) -> Iterator[pa.RecordBatch]:
+def read_once(split: tfxio.TFXIO,
+              batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
   """The split's record batches.
 
   Args:
     split: the split's TFXIO (tfxio_utils.get_split_tfxio).
+    batch_rows: the most examples in a record batch.
 
   Returns:
-    An iterator over record batches of up to BATCH_ROWS examples.
+    An iterator over record batches of up to batch_rows examples.
   """
   return split.RecordBatches(dataset_options.RecordBatchesOptions(
-      batch_size=BATCH_ROWS, num_epochs=1, shuffle=False))
+      batch_size=batch_rows, num_epochs=1, shuffle=False))
