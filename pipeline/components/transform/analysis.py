@@ -21,7 +21,9 @@ from typing import Iterable, Iterator, List, NamedTuple
 from apache_beam.utils import shared
 import numpy as np
 import tensorflow as tf
+from tensorflow_transform import analyzer_nodes
 from tensorflow_transform import annotators
+from tensorflow_transform import graph_tools
 from tensorflow_transform import impl_helper
 from tensorflow_transform import nodes
 from tensorflow_transform.beam import analysis_graph_builder
@@ -30,7 +32,6 @@ from tensorflow_transform.beam import common as beam_common
 from tensorflow_transform.beam import impl as beam_impl
 from tensorflow_transform.saved import saved_transform_io
 from tensorflow_transform.tf_metadata import dataset_metadata
-from tfx_bsl.tfxio import tensor_adapter
 from tfx_bsl.tfxio import tfxio
 
 from pipeline.components import record_batches
@@ -204,15 +205,24 @@ def check_supported(values: Iterable[nodes.ValueNode]) -> None:
         '(create_pipeline(without_beam=False)).')
 
 
+def _analyze_input_columns(graph: tf.Graph, structured_inputs) -> List[str]:
+  """The columns the analyzers read: tft.get_analyze_input_columns, from
+  the graph already traced."""
+  visitor = graph_tools.SourcedTensorsVisitor()
+  for sink in graph.get_collection(analyzer_nodes.TENSOR_REPLACEMENTS):
+    nodes.Traverser(visitor).visit_value_node(sink.future)
+  return list(graph_tools.get_dependent_inputs(
+      graph, structured_inputs, visitor.sourced_tensors))
+
+
 def analyze(preprocessing_fn, examples: tfxio.TFXIO,
             temp_dir: str) -> TransformFn:
   """Analyzes the examples as tft_beam.AnalyzeDataset does (compat-v1).
 
   Args:
     preprocessing_fn: the tf.Transform preprocessing_fn.
-    examples: the analysis data, projected to the columns the analyzers
-      read (tft.get_analyze_input_columns); its TensorAdapterConfig keeps
-      every column's type for tracing.
+    examples: the analysis data; only the columns the analyzers read are
+      decoded.
     temp_dir: where the vocabularies and intermediate graphs are written.
 
   Returns:
@@ -222,12 +232,12 @@ def analyze(preprocessing_fn, examples: tfxio.TFXIO,
     ValueError: the analysis needs an operation this module does not
       evaluate (check_supported).
   """
-  specs = tensor_adapter.TensorAdapter(
-      examples.TensorAdapterConfig()).OriginalTypeSpecs()
   graph, structured_inputs, structured_outputs = (
       impl_helper.trace_preprocessing_function(
-          preprocessing_fn, specs, use_tf_compat_v1=True,
-          base_temp_dir=temp_dir))
+          preprocessing_fn, examples.TensorAdapter().OriginalTypeSpecs(),
+          use_tf_compat_v1=True, base_temp_dir=temp_dir))
+  examples = examples.Project(
+      _analyze_input_columns(graph, structured_inputs))
   # As AnalyzeDataset: the annotations go to the asset map, not the export.
   asset_map = annotators.get_asset_annotations(graph)
   annotators.clear_asset_annotations(graph)

@@ -84,11 +84,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
 
     data = tfxio_utils.get_split_tfxio(
         examples, split, telemetry_descriptors=['Transform'], schema=schema)
-    columns = tft.get_analyze_input_columns(
-        preprocessing_fn, data.TensorAdapter().OriginalTypeSpecs(),
-        force_tf_compat_v1=True)
     temp_dir = os.path.join(output_dir, '.temp_path')
     _write_transform_graph(
-        analysis.analyze(preprocessing_fn, data.Project(columns), temp_dir),
-        schema, output_dir)
+        analysis.analyze(preprocessing_fn, data, temp_dir), schema,
+        output_dir)
     io_utils.delete_dir(temp_dir)
