@@ -134,15 +134,12 @@ def main(argv=None) -> int:
     from pipeline.components import data_errors
     from pipeline.components import push_destination
 
-    large_input = (data_source.window_bytes(source, args.span) >=
-                   configs.PARALLEL_BEAM_MIN_INPUT_BYTES)
     tfx_pipeline = pipeline_lib.create_pipeline(
         pipeline_name=configs.PIPELINE_NAME,
         pipeline_root=str(paths.pipeline_root),
         data_root=str(source.input_base),
         data_pattern=source.pattern,
         newest_span=args.span,
-        parallel_beam=large_input,
         without_beam=True,
         serving_model_dir=str(paths.serving_model_dir),
         schema_path=None if args.infer_schema else str(configs.SCHEMA_PATH),

@@ -178,10 +178,8 @@ def write_doc(results: dict, command: str):
       'peak memory: the most the process and its child processes held at '
       'once (proportional set size, sampled every 1 s), the largest of the '
       'runs. Component columns: executor seconds from ML Metadata, of the '
-      'median run (ours runs the ServingCheck beside the Evaluator, computes '
-      "StatisticsGen's statistics and the Evaluator's metrics without Beam, "
-      f'and from {configs.PARALLEL_BEAM_MIN_INPUT_BYTES >> 20} MB of CSV on '
-      'runs Transform with a Beam worker process per core). '
+      'median run (ours runs the ServingCheck beside the Evaluator, and '
+      "StatisticsGen, Transform's analysis and the Evaluator without Beam). "
       'accuracy and AUC: the trained model through its serving '
       "signature on the run's own eval split (same code for both).", '',
       table(results), '',

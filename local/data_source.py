@@ -7,9 +7,8 @@ into a run with a Beam traceback and half-written outputs.
 import csv
 import dataclasses
 from pathlib import Path
-from typing import Iterable, List, Optional
+from typing import Iterable, List
 
-from pipeline import configs
 from pipeline import spans as spans_lib
 
 
@@ -96,22 +95,3 @@ def check_csv_source(path: Path, required_columns: Iterable[str]) -> CsvSource:
   if not any(_has_data_row(f) for f in source.files):
     raise DataSourceError(f'data path {path}: has a header but no data rows')
   return source
-
-
-def window_bytes(source: CsvSource, newest_span: Optional[int] = None) -> int:
-  """The size of the files a run reads: the window of spans ending at
-  newest_span (pipeline/spans.py), or every file of a plain folder.
-
-  Args:
-    source: a checked source.
-    newest_span: the window's newest span; None: the newest there is.
-
-  Returns:
-    Bytes.
-  """
-  if source.spans == [spans_lib.NO_SPANS]:
-    return sum(f.stat().st_size for f in source.files)
-  window = spans_lib.window(str(source.input_base), configs.WINDOW_SPANS,
-                            newest_span)
-  return sum(f.stat().st_size for f in source.files
-             if spans_lib.number(f.parent.name) in window)

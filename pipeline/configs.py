@@ -124,21 +124,12 @@ SERVING_CHECK_TIMEOUT = 300  # seconds for loading and querying
 # this machine, where TFX is installed, and ignores it.
 _NO_TFX_STAGING = '--sdk_container_image=unused-by-the-direct-runner'
 # In memory, one worker: Beam worker processes each import TensorFlow, TFMA
-# and TFX first and hold hundreds of MB; a small input does not repay that
-# (docs/benchmarks.md).
+# and TFX first and hold hundreds of MB (docs/benchmarks.md). ExampleGen is
+# the one Beam step of a local run (create_pipeline(without_beam=True)).
 BEAM_PIPELINE_ARGS = [
     '--direct_running_mode=in_memory',
     '--direct_num_workers=1',
     _NO_TFX_STAGING,
-]
-# From this much input CSV on (the window's files), Transform runs a Beam
-# worker process on each core instead (docs/benchmarks.md: where that pays).
-# StatisticsGen and the Evaluator of local runs use no Beam at all
-# (create_pipeline(without_beam=True)).
-PARALLEL_BEAM_MIN_INPUT_BYTES = 64 << 20
-PARALLEL_BEAM_ARGS = [
-    '--direct_running_mode=multi_processing',
-    '--direct_num_workers=0',  # one per core
 ]
 
 

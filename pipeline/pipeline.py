@@ -164,7 +164,6 @@ def create_pipeline(
     data_gate: configs.DataGateThresholds = configs.DATA_GATE,
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
     beam_pipeline_args: Optional[List[str]] = None,
-    parallel_beam: bool = False,
     without_beam: bool = False,
     enable_cache: bool = True,
     image: Optional[str] = None,
@@ -196,9 +195,6 @@ def create_pipeline(
       Transform and Trainer (pipeline/components/data_gate/).
     metadata_connection_config: the ML Metadata store (local runs).
     beam_pipeline_args: Beam options (default: configs.BEAM_PIPELINE_ARGS).
-    parallel_beam: run the Beam steps (StatisticsGen, Transform and the
-      Evaluator unless without_beam) with a worker process on every core
-      (configs.PARALLEL_BEAM_ARGS), for large inputs.
     without_beam: StatisticsGen, Transform and the Evaluator compute in their
       own process, without a Beam pipeline (pipeline/components/
       statistics_gen/, transform/ and evaluator/; local runs).
@@ -270,9 +266,6 @@ def create_pipeline(
       examples=example_gen.outputs['examples'],
       record={'code_fingerprint': code_fingerprint, 'image': image,
               'data': data})
-  if parallel_beam:
-    for node in (statistics_gen, transform, evaluator):
-      node.with_beam_pipeline_args(configs.PARALLEL_BEAM_ARGS)
   components = [example_gen, statistics_gen, schema_gen, example_validator,
                 gate, transform, trainer, baseline_node, eval_schema,
                 evaluator, serving_check, pusher]

@@ -1,8 +1,6 @@
 """The whole DAG on a slice of the data, through the local runner's DAG
-runner, SQLite ML Metadata and Beam's DirectRunner with a worker process per
-core (the path of large inputs; the other e2e tests run Beam in memory) and
-the Evaluator without Beam, as local_runner.py wires them; then a regressed
-model must not be pushed."""
+runner, SQLite ML Metadata and the steps without Beam, as local_runner.py
+wires them; then a regressed model must not be pushed."""
 
 from pathlib import Path
 import re
@@ -22,9 +20,9 @@ from pipeline.pipeline import RESOLVER_ID
 
 pytestmark = pytest.mark.e2e
 
-# Every run of this module, so the unchanged and the regressed run can reuse
-# the first run's steps (the Beam options are part of each step's cache key).
-_RUN = dict(parallel_beam=True, without_beam=True)
+# Every run of this module, as local_runner.py runs, with the same options so
+# the unchanged and the regressed run can reuse the first run's steps.
+_RUN = dict(without_beam=True)
 
 
 @pytest.fixture(scope='module')

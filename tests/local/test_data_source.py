@@ -129,19 +129,3 @@ def test_an_empty_span_folder_is_named(tmp_path, bundled_rows):
   with pytest.raises(data_source.DataSourceError,
                      match='span-2: no \\*.csv files in this span folder'):
     _check(tmp_path)
-
-
-def test_window_bytes_counts_the_files_a_run_reads(tmp_path, bundled_rows,
-                                                    monkeypatch):
-  monkeypatch.setattr(data_source.configs, 'WINDOW_SPANS', 2)
-  sizes = {}
-  for span in (1, 2, 3):
-    path = helpers.write_csv(tmp_path / f'span-{span}' / 'a.csv',
-                             bundled_rows[:span * 10])
-    sizes[span] = path.stat().st_size
-  source = _check(tmp_path)
-  assert data_source.window_bytes(source) == sizes[2] + sizes[3]
-  assert data_source.window_bytes(source, newest_span=2) == sizes[1] + sizes[2]
-
-  plain = helpers.write_csv(tmp_path / 'plain' / 'data.csv', bundled_rows[:7])
-  assert data_source.window_bytes(_check(plain.parent)) == plain.stat().st_size
