@@ -170,7 +170,7 @@ def create_pipeline(
     run_report: bool = False,
 ) -> tfx_pipeline.Pipeline:
   """The taxi-tips DAG: ExampleGen -> ... -> Trainer -> the Evaluator and
-  the ServingCheck side by side -> Pusher.
+  the ServingCheck -> Pusher.
 
   Args:
     pipeline_name: the name ML Metadata and Kubeflow record runs under.
@@ -197,7 +197,8 @@ def create_pipeline(
     beam_pipeline_args: Beam options (default: configs.BEAM_PIPELINE_ARGS).
     without_beam: StatisticsGen, Transform and the Evaluator compute in their
       own process, without a Beam pipeline (pipeline/components/
-      statistics_gen/, transform/ and evaluator/; local runs).
+      statistics_gen/, transform/ and evaluator/), and the ServingCheck
+      waits for the Evaluator (local runs).
     enable_cache: reuse the outputs of executions with the same inputs.
     image: the container image the tasks run (cluster runs), recorded with
       each pushed version.
@@ -255,6 +256,10 @@ def create_pipeline(
       model=trainer.outputs['model'],
       examples=example_gen.outputs['examples'],
       rows=configs.SERVING_CHECK_ROWS)
+  if without_beam:
+    # One machine: the Evaluator's models and the check's fresh process
+    # would otherwise be in memory at once (docs/benchmarks.md).
+    serving_check.add_upstream_node(evaluator)
   pusher = Pusher(
       model=trainer.outputs['model'],
       model_blessing=evaluator.outputs['blessing'],
