@@ -119,17 +119,17 @@ def check(model_dir: str, rows: list) -> dict:
   with tempfile.TemporaryDirectory() as workdir:
     probe = _start_probe(model_dir, rows, workdir)
     try:
-      reference = tf.saved_model.load(model_dir).signatures[
-          signatures.SERVING_DEFAULT](examples=tf.constant(rows))[
-              PREDICTION_KEY].numpy().ravel()
-    except (OSError, ValueError, KeyError, tf.errors.OpError) as e:
-      probe.kill()
-      probe.wait()
-      return _failed(f'the model does not load: {_first_line(e)}')
-    try:
       found = _probe_result(probe, workdir)
     except RuntimeError as e:
       return _failed(str(e))
+  # Loaded here only once the probe has exited: the two copies of the model
+  # are never in memory at once.
+  try:
+    reference = tf.saved_model.load(model_dir).signatures[
+        signatures.SERVING_DEFAULT](examples=tf.constant(rows))[
+            PREDICTION_KEY].numpy().ravel()
+  except (OSError, ValueError, KeyError, tf.errors.OpError) as e:
+    return _failed(f'the model does not load: {_first_line(e)}')
   differences = {
       name: float(np.max(np.abs(np.array(answers) - reference)))
       for name, answers in found['predictions'].items()}
