@@ -178,7 +178,7 @@ def write_doc(results: dict, command: str):
       'peak memory: the most the process and its child processes held at '
       'once (proportional set size, sampled every 1 s), the largest of the '
       'runs. Component columns: executor seconds from ML Metadata, of the '
-      'median run (ours runs the ServingCheck beside the Evaluator, and '
+      'median run (ours runs the ServingCheck after the Evaluator, and '
       "StatisticsGen, Transform's analysis and the Evaluator without Beam). "
       'accuracy and AUC: the trained model through its serving '
       "signature on the run's own eval split (same code for both).", '',
