@@ -172,3 +172,23 @@ def test_an_analysis_it_does_not_evaluate_is_refused_by_name(tmp_path,
   with pytest.raises(ValueError, match='VocabularyAccumulate') as error:
     analysis.analyze(_with_full_vocabulary, examples, str(tmp_path))
   assert "TFX's Transform" in str(error.value)
+
+
+
+def test_a_preprocessing_fn_without_analyzers_reads_no_data(tmp_path):
+  """No analyzer: nothing to read (the files do not exist), the graph
+  exported as it is."""
+  examples = tf_example_record.TFExampleRecord(
+      str(tmp_path / 'no-such-files-*'), schema=helpers.curated_schema())
+  transform_fn = analysis.analyze(
+      lambda inputs: {
+          'fare_xf': tf.reshape(tf.sparse.to_dense(inputs['fare']), [-1]) * 2.},
+      examples, str(tmp_path / 'temp'))
+  our_executor.write_transform_graph(transform_fn, helpers.curated_schema(),
+                                     str(tmp_path / 'graph'))
+  graph = tft.TFTransformOutput(str(tmp_path / 'graph'))
+  spec = graph.raw_feature_spec()
+  row = helpers.to_example({'fare': '3.5'}, spec)
+  outputs = graph.transform_features_layer()(
+      tf.io.parse_example(tf.constant([row]), spec))
+  assert outputs['fare_xf'].numpy().tolist() == [7.0]

@@ -47,7 +47,7 @@ class TransformFn(NamedTuple):
   metadata of its outputs."""
   saved_model_dir: str
   metadata: dataset_metadata.DatasetMetadata
-  # Vocabulary file name -> the analyzer's key (TFT's `asset_map`).
+  # Vocabulary name -> its file in transform_fn/assets (TFT's `asset_map`).
   asset_map: dict
 
 

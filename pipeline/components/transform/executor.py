@@ -29,7 +29,7 @@ from tfx.utils import io_utils
 from pipeline.components.transform import analysis
 
 
-def _write_transform_graph(transform_fn: analysis.TransformFn,
+def write_transform_graph(transform_fn: analysis.TransformFn,
                            raw_schema, output_dir: str) -> None:
   """Lays out the TransformGraph artifact as TFX's Transform does."""
   metadata_io.write_metadata(
@@ -85,7 +85,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
     data = tfxio_utils.get_split_tfxio(
         examples, split, telemetry_descriptors=['Transform'], schema=schema)
     temp_dir = os.path.join(output_dir, '.temp_path')
-    _write_transform_graph(
+    write_transform_graph(
         analysis.analyze(preprocessing_fn, data, temp_dir), schema,
         output_dir)
     io_utils.delete_dir(temp_dir)
