@@ -67,7 +67,9 @@ DATA_GATE = DataGateThresholds()
 # --- Transform ---------------------------------------------------------------
 # tf.Transform builds the graph once, in TF1 style, instead of tracing
 # preprocessing_fn as tf.functions for each analysis phase and the export;
-# the output graph serves the same in TF2 (docs/benchmarks.md).
+# the output graph serves the same in TF2 (docs/benchmarks.md). For TFX's
+# Transform (cluster runs): the in-memory one of local runs has this mode
+# only (pipeline/components/transform/).
 TRANSFORM_TF_COMPAT_V1 = True
 
 # --- Trainer -----------------------------------------------------------------
