@@ -30,7 +30,7 @@ from pipeline.components.transform import analysis
 
 
 def write_transform_graph(transform_fn: analysis.TransformFn,
-                           raw_schema, output_dir: str) -> None:
+                          raw_schema, output_dir: str) -> None:
   """Lays out the TransformGraph artifact as TFX's Transform does."""
   metadata_io.write_metadata(
       dataset_metadata.DatasetMetadata(raw_schema),
