@@ -125,11 +125,11 @@ def _transform_and_trainer(example_gen, schema_gen, train_steps: int,
   # No analyzer cache either: each run analyzes its whole span anyway. No
   # transformed examples: the Trainer applies the transform graph as it reads
   # (models/trainer.py). InMemoryTransform does only that.
-  transform = InMemoryTransform(**transform_inputs) if without_beam else (
-      Transform(**transform_inputs, disable_statistics=True,
-                disable_analyzer_cache=True, materialize=False,
-                force_tf_compat_v1=configs.TRANSFORM_TF_COMPAT_V1))
-  transform = transform.with_id('Transform')
+  transform = (InMemoryTransform(**transform_inputs) if without_beam else
+               Transform(**transform_inputs, disable_statistics=True,
+                         disable_analyzer_cache=True, materialize=False,
+                         force_tf_compat_v1=configs.TRANSFORM_TF_COMPAT_V1)
+              ).with_id('Transform')
 
   trainer = Trainer(
       run_fn=configs.RUN_FN,

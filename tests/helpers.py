@@ -147,6 +147,23 @@ def to_example(row: dict, spec: dict) -> bytes:
       feature=feature)).SerializeToString()
 
 
+def write_split(folder: Path, rows: list) -> None:
+  """An Examples artifact's split folder: the rows' tf.Examples in one
+  gzipped TFRecord file, as ExampleGen writes them."""
+  os.makedirs(folder)
+  spec = raw_feature_spec()
+  with tf.io.TFRecordWriter(str(folder / 'data.gz'), 'GZIP') as writer:
+    for row in rows:
+      writer.write(to_example(row, spec))
+
+
+def artifact(kind, uri, artifact_id: int = 1):
+  """An artifact of the kind at uri, as an executor receives it."""
+  result = kind()
+  result.uri, result.id = str(uri), artifact_id
+  return result
+
+
 def big_tip(row: dict) -> int:
   """The label, computed independently of preprocessing.py."""
   if not row['tips'] or not row['fare']:

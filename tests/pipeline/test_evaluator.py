@@ -65,34 +65,23 @@ def _save_model(path, weight: float) -> str:
   return str(path)
 
 
-def _artifact(kind, uri, artifact_id=1):
-  artifact = kind()
-  artifact.uri, artifact.id = str(uri), artifact_id
-  return artifact
-
-
 @pytest.fixture(scope='module')
 def inputs(tmp_path_factory, held_out_rows) -> dict:
   """The Evaluator's inputs: examples (an eval split), the eval schema and
   two models, the better one 'good'."""
   root = tmp_path_factory.mktemp('evaluator_inputs')
-  spec = helpers.raw_feature_spec()
-  examples = _artifact(standard_artifacts.Examples, root / 'examples')
+  examples = helpers.artifact(standard_artifacts.Examples, root / 'examples')
   examples.split_names = '["eval"]'
-  os.makedirs(root / 'examples' / 'Split-eval')
-  with tf.io.TFRecordWriter(str(root / 'examples' / 'Split-eval' / 'data.gz'),
-                            'GZIP') as writer:
-    for row in held_out_rows:
-      writer.write(helpers.to_example(row, spec))
-  schema = _artifact(standard_artifacts.Schema, root / 'schema')
+  helpers.write_split(root / 'examples' / 'Split-eval', held_out_rows)
+  schema = helpers.artifact(standard_artifacts.Schema, root / 'schema')
   io_utils.write_pbtxt_file(
       str(root / 'schema' / 'schema.pbtxt'),
       narrow(helpers.curated_schema(), features.SLICE_FEATURE_KEYS))
   models = {}
   for artifact_id, (name, weight) in enumerate(
       [('good', 2.), ('poor', 0.2)], start=10):
-    models[name] = _artifact(standard_artifacts.Model, root / name,
-                             artifact_id)
+    models[name] = helpers.artifact(standard_artifacts.Model, root / name,
+                                    artifact_id)
     _save_model(root / name / 'Format-Serving', weight)
   return {'examples': examples, 'schema': schema, **models}
 
@@ -100,8 +89,10 @@ def inputs(tmp_path_factory, held_out_rows) -> dict:
 def _evaluate(executor_class, out, inputs, model, baseline=None,
               eval_config=None):
   """Runs an Evaluator executor; returns (evaluation uri, blessing)."""
-  evaluation = _artifact(standard_artifacts.ModelEvaluation, out / 'eval')
-  blessing = _artifact(standard_artifacts.ModelBlessing, out / 'blessing')
+  evaluation = helpers.artifact(standard_artifacts.ModelEvaluation,
+                                out / 'eval')
+  blessing = helpers.artifact(standard_artifacts.ModelBlessing,
+                              out / 'blessing')
   for artifact in (evaluation, blessing):
     os.makedirs(artifact.uri)
   input_dict = {'examples': [inputs['examples']], 'model': [inputs[model]],
@@ -234,8 +225,8 @@ def test_a_model_without_the_label_signature_is_named(tmp_path, inputs):
   tf.saved_model.save(module, str(tmp_path / 'model' / 'Format-Serving'),
                       signatures={signatures.SERVING_DEFAULT:
                                   module.serve.get_concrete_function()})
-  inputs = dict(inputs, bare=_artifact(standard_artifacts.Model,
-                                       tmp_path / 'model'))
+  inputs = dict(inputs, bare=helpers.artifact(standard_artifacts.Model,
+                                              tmp_path / 'model'))
   with pytest.raises(ValueError, match='The model has no signature '
                      f'"{signatures.TRANSFORM_FEATURES}"'):
     _evaluate(our_executor.Executor, tmp_path / 'out', inputs, 'bare')

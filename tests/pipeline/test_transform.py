@@ -24,20 +24,6 @@ from pipeline.components.transform import analysis
 from pipeline.components.transform import executor as our_executor
 
 
-def _artifact(kind, uri):
-  artifact = kind()
-  artifact.uri = str(uri)
-  return artifact
-
-
-def _write_split(folder, rows):
-  os.makedirs(folder)
-  spec = helpers.raw_feature_spec()
-  with tf.io.TFRecordWriter(str(folder / 'data.gz'), 'GZIP') as writer:
-    for row in rows:
-      writer.write(helpers.to_example(row, spec))
-
-
 @pytest.fixture(scope='module')
 def train_rows(bundled_rows, held_out_rows):
   return bundled_rows[:-len(held_out_rows)]
@@ -48,11 +34,11 @@ def inputs(tmp_path_factory, train_rows, held_out_rows) -> dict:
   """Transform's inputs: examples with a train split (analysed) and an eval
   split, and the curated schema."""
   root = tmp_path_factory.mktemp('transform_inputs')
-  examples = _artifact(standard_artifacts.Examples, root / 'examples')
+  examples = helpers.artifact(standard_artifacts.Examples, root / 'examples')
   examples.split_names = '["train", "eval"]'
-  _write_split(root / 'examples' / 'Split-train', train_rows)
-  _write_split(root / 'examples' / 'Split-eval', held_out_rows)
-  schema = _artifact(standard_artifacts.Schema, root / 'schema')
+  helpers.write_split(root / 'examples' / 'Split-train', train_rows)
+  helpers.write_split(root / 'examples' / 'Split-eval', held_out_rows)
+  schema = helpers.artifact(standard_artifacts.Schema, root / 'schema')
   io_utils.write_pbtxt_file(str(root / 'schema' / 'schema.pbtxt'),
                             helpers.curated_schema())
   return {'examples': [examples], 'schema': [schema]}
@@ -61,7 +47,7 @@ def inputs(tmp_path_factory, train_rows, held_out_rows) -> dict:
 def _transform(executor_class, out, inputs) -> str:
   """Runs a Transform executor as InMemoryTransform configures it; returns
   the transform graph's uri."""
-  graph = _artifact(standard_artifacts.TransformGraph, out)
+  graph = helpers.artifact(standard_artifacts.TransformGraph, out)
   os.makedirs(graph.uri)
   executor = executor_class(base_beam_executor.BaseBeamExecutor.Context(
       beam_pipeline_args=configs.BEAM_PIPELINE_ARGS, tmp_dir=str(out / 'tmp'),
