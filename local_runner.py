@@ -26,6 +26,7 @@ from absl import logging as absl_logging
 
 from local import data_source
 from local import heap
+from local import lazy_components
 from local import paths as local_paths
 from local import run_lock
 from local import span_check
@@ -125,6 +126,7 @@ def main(argv=None) -> int:
   # Its TensorFlow import runs on another core while this process imports.
   probe_process.prestart()
   with heap.long_lived():
+    lazy_components.defer_tfx_components()
     # Imported only after the checks above: TensorFlow takes seconds to load.
     from tfx.orchestration import metadata
     from local import dag_runner

@@ -114,6 +114,9 @@ def run_fn(fn_args):
           write_steps_per_second=True,
           write_graph=False,
           profile_batch=0)])
+  # Each dataset holds tf.Transform's graph traced for reading, which the
+  # export does not need: freed now, its memory serves the export's peak.
+  del train, evaluation
   logging.info('Exporting the serving model to %s', fn_args.serving_model_dir)
   model.save(
       fn_args.serving_model_dir,
