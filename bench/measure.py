@@ -2,6 +2,7 @@
 process tree, per-component durations from ML Metadata, and the trained
 model's accuracy and AUC on the run's own eval split."""
 
+import base64
 import collections
 import dataclasses
 import json
@@ -156,16 +157,15 @@ def serving_latency(metadata_db: Path, run_dir: Path, work: Path) -> dict:
   store = metadata.read_only_store(metadata_db)
   model_dir = run_dir / _output_uri(store, 'Trainer', 'model') / 'Format-Serving'
   examples = run_dir / _output_uri(store, 'ExampleGen', 'examples') / 'Split-eval'
-  rows_file, out = work / 'latency-rows.tfrecord', work / 'latency.json'
+  out = work / 'latency.json'
   dataset = tf.data.TFRecordDataset(
       [str(p) for p in sorted(examples.glob('*.gz'))], compression_type='GZIP')
-  with tf.io.TFRecordWriter(str(rows_file)) as writer:
-    for record in dataset.take(configs.SERVING_CHECK_ROWS):
-      writer.write(record.numpy())
+  rows = [base64.b64encode(record.numpy()).decode()
+          for record in dataset.take(configs.SERVING_CHECK_ROWS)]
   subprocess.run(
       ['taskset', '-c', '0', sys.executable, '-m',
        'pipeline.components.serving_check.probe'],
-      input=json.dumps([str(model_dir), str(rows_file), str(out),
+      input=json.dumps([str(model_dir), rows, str(out),
                         signatures.SERVING_DEFAULT, signatures.SERVING_RAW,
                         PREDICTION_KEY]) + '\n',
       check=True, cwd=configs.PROJECT_ROOT, capture_output=True, text=True)

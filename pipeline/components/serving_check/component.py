@@ -13,6 +13,7 @@ Like TFX's InfraValidator, it checks every trained model, so it runs side by
 side with the Evaluator rather than after it.
 """
 
+import base64
 import json
 import os
 import subprocess
@@ -61,15 +62,11 @@ def _eval_rows(examples, rows: int) -> list:
 
 def _start_probe(model_dir: str, rows: list,
                  workdir: str) -> subprocess.Popen:
-  """probe.py on the rows, in a process of its own (it runs while this one
-  computes the reference)."""
-  examples_file = os.path.join(workdir, 'examples.tfrecord')
-  with tf.io.TFRecordWriter(examples_file) as writer:
-    for row in rows:
-      writer.write(row)
+  """probe.py on the rows, in a process of its own."""
   probe = probe_process.take()
   probe.stdin.write(json.dumps([
-      model_dir, examples_file, os.path.join(workdir, _PROBE_OUTPUT),
+      model_dir, [base64.b64encode(row).decode() for row in rows],
+      os.path.join(workdir, _PROBE_OUTPUT),
       signatures.SERVING_DEFAULT, signatures.SERVING_RAW, PREDICTION_KEY
   ]) + '\n')
   probe.stdin.flush()

@@ -7,14 +7,16 @@ its files alone, each signature queried, latency measured.
 
 The arguments come as one JSON line on stdin, so the process can be started
 (and TensorFlow imported) before the model exists; it exits without one if
-stdin closes first. EXAMPLES is a TFRecord file of serialized tf.Examples;
-OUT gets JSON: each signature's predictions for them and its latencies.
+stdin closes first. EXAMPLES is a list of serialized tf.Examples, each
+base64-encoded; OUT gets JSON: each signature's predictions for them and its latencies.
 EXAMPLES_SIGNATURE takes serialized tf.Examples, FIELDS_SIGNATURE each
 feature's CSV field text (models/signatures.py). Imports TensorFlow only, as
 a serving process would, none of the pipeline's code, and no Keras: a model
 server has none.
 """
 
+import base64
+import importlib.util
 import json
 import os
 import statistics
@@ -22,12 +24,41 @@ import sys
 import time
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-# None in sys.modules makes every import of a package fail, and TensorFlow
-# treats its optional Keras as not installed. Keras would also be a large
-# share of this process's memory (docs/benchmarks.md).
-for _keras in ('keras', 'tf_keras'):
-  sys.modules[_keras] = None
-import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+
+def _tensorflow_runtime_only():
+  """Makes `tensorflow` a bare package, then does what its `__init__` does
+  that loading and running a model depends on.
+
+  That `__init__` imports TensorFlow's whole Python API, some 2,600 modules
+  with Keras among them: twice the time and ~60 MB more than the runtime and
+  the SavedModel loader imported below (docs/benchmarks.md). A model server
+  has neither. What remains of the `__init__`: TF2 behaviour (eager
+  execution, resource variables, control flow v2), set before any of
+  TensorFlow's modules load as it sets it, and TensorFlow's dynamically
+  loaded kernels. Keras cannot be imported at all (None in sys.modules).
+  """
+  spec = importlib.util.find_spec('tensorflow')
+  sys.modules['tensorflow'] = importlib.util.module_from_spec(spec)
+  for keras in ('keras', 'tf_keras'):
+    sys.modules[keras] = None
+  os.environ['TF2_BEHAVIOR'] = '1'
+  # pylint: disable=g-import-not-at-top,g-direct-tensorflow-import
+  from tensorflow.python.compat import v2_compat
+  from tensorflow.python.framework import load_library
+  # pylint: enable=g-import-not-at-top,g-direct-tensorflow-import
+  v2_compat.enable_v2_behavior()
+  kernels = os.path.join(os.path.dirname(spec.origin), 'core', 'kernels')
+  if os.path.isdir(kernels):
+    load_library.load_library(kernels)
+
+
+_tensorflow_runtime_only()
+# pylint: disable=g-import-not-at-top,g-direct-tensorflow-import
+from tensorflow.core.example import example_pb2
+from tensorflow.python.framework import constant_op
+from tensorflow.python.saved_model import load as saved_model_load
+# pylint: enable=g-import-not-at-top,g-direct-tensorflow-import
 
 SINGLE_ROW_CALLS = 50
 BATCH_CALLS = 10
@@ -37,7 +68,7 @@ def _raw_fields(serialized, keys):
   """tf.Examples -> each feature's CSV field text, as a client sends it."""
   fields = {k: [] for k in keys}
   for record in serialized:
-    feature = tf.train.Example.FromString(record).features.feature
+    feature = example_pb2.Example.FromString(record).features.feature
     for key in keys:
       kind = feature[key].WhichOneof('kind') if key in feature else None
       values = list(getattr(feature[key], kind).value) if kind else []
@@ -70,21 +101,22 @@ def _summary(seconds: list, rows: int) -> dict:
           'rows_per_second': rows * len(ordered) / sum(ordered)}
 
 
-def probe(model_dir: str, examples_file: str, examples_signature: str,
+def probe(model_dir: str, examples: list, examples_signature: str,
           fields_signature: str, output_key: str) -> dict:
   """Each signature's predictions for the examples, and its latencies."""
-  serialized = [r.numpy() for r in tf.data.TFRecordDataset(examples_file)]
-  signatures = tf.saved_model.load(model_dir, tags=['serve']).signatures
+  serialized = [base64.b64decode(example) for example in examples]
+  signatures = saved_model_load.load(model_dir, tags=['serve']).signatures
   from_fields = signatures[fields_signature]
   fields = _raw_fields(serialized,
                        sorted(from_fields.structured_input_signature[1]))
 
   def examples_request(rows):
     return signatures[examples_signature](
-        examples=tf.constant(serialized[:rows]))
+        examples=constant_op.constant(serialized[:rows]))
 
   def fields_request(rows):
-    return from_fields(**{k: tf.constant(v[:rows]) for k, v in fields.items()})
+    return from_fields(**{k: constant_op.constant(v[:rows])
+                          for k, v in fields.items()})
 
   found = {'predictions': {}, 'latency': {}}
   for name, request in ((examples_signature, examples_request),
