@@ -123,6 +123,7 @@ def main(argv=None) -> int:
       print(nothing_new)
       return 0
   log_file = _log_to_file(paths.log_dir)
+  heap.limit_malloc_arenas()
   # Its TensorFlow import runs on another core while this process imports.
   probe_process.prestart()
   with heap.long_lived():

@@ -6,7 +6,15 @@ import ctypes
 import gc
 
 # glibc's; other C libraries (macOS) return freed heap pages in other ways.
-_malloc_trim = getattr(ctypes.CDLL(None), 'malloc_trim', None)
+_LIBC = ctypes.CDLL(None)
+_malloc_trim = getattr(_LIBC, 'malloc_trim', None)
+_mallopt = getattr(_LIBC, 'mallopt', None)
+_M_ARENA_MAX = -8  # glibc's malloc.h
+# glibc gives each thread that allocates while another does a heap (arena)
+# of its own, up to 8 per core, and what a step frees stays scattered over
+# them; the run's steps mostly hold one interpreter lock, so two are enough
+# (docs/benchmarks.md).
+_ARENAS = 2
 
 # A count of younger collections that never comes: no full collection.
 _NEVER = 2**31 - 1
@@ -40,3 +48,10 @@ def release_freed_memory():
   gc.collect()
   if _malloc_trim:
     _malloc_trim(0)
+
+
+def limit_malloc_arenas():
+  """At most _ARENAS heaps for this process's threads; call before they
+  start."""
+  if _mallopt:
+    _mallopt(_M_ARENA_MAX, _ARENAS)
