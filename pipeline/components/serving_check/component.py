@@ -9,8 +9,9 @@ compares their answers with the model called as the Evaluator calls it (its
 `serving_default`, in this step's process). It records each signature's
 latency. Its InfraBlessing gates the Pusher with the Evaluator's blessing: a
 failure means no push, with the reason in the artifact and the run report.
-Like TFX's InfraValidator, it checks every trained model, so it runs side by
-side with the Evaluator rather than after it.
+Like TFX's InfraValidator, it checks every trained model, whatever the
+Evaluator decides: on a cluster beside it, locally after it, so that one
+machine never holds both steps' models at once.
 """
 
 import base64
