@@ -2,12 +2,17 @@
 passes with its latencies measured, one whose raw signature answers
 otherwise or that cannot be loaded fails with the reason."""
 
+import json
+import subprocess
+import sys
+
 import pytest
 import tensorflow as tf
 
 import helpers
 from models import signatures
 from models.model import PREDICTION_KEY
+from pipeline import configs
 from pipeline.components.serving_check import component as serving_check
 from pipeline.components.serving_check import probe_process
 
@@ -95,3 +100,24 @@ def test_a_probe_started_ahead_that_died_is_replaced(tmp_path, rows):
   probe.wait()
   result = serving_check.check(_save(tmp_path / 'good', 0.), rows)
   assert result['passed'], result['reason']
+
+
+def test_the_probe_process_has_tensorflows_runtime_without_its_api():
+  found = json.loads(subprocess.run(
+      [sys.executable, '-c', '''
+import json, sys
+from pipeline.components.serving_check import probe
+from tensorflow.python.eager import context
+try:
+  import tf_keras
+  keras = 'imported'
+except ImportError:
+  keras = 'refused'
+print(json.dumps({
+    'eager': context.executing_eagerly(),
+    'api': [m for m in sys.modules if m.startswith('tensorflow._api')],
+    'keras': keras,
+}))
+'''], cwd=configs.PROJECT_ROOT, check=True, capture_output=True,
+      text=True).stdout.splitlines()[-1])
+  assert found == {'eager': True, 'api': [], 'keras': 'refused'}
