@@ -1,5 +1,6 @@
 """The run's own process memory: the libraries' objects kept out of Python's
-collections, and what a finished step freed handed back to the system."""
+collections, few malloc heaps, and what a finished step freed handed back
+to the system."""
 
 import contextlib
 import ctypes
