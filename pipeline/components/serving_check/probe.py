@@ -8,11 +8,11 @@ its files alone, each signature queried, latency measured.
 The arguments come as one JSON line on stdin, so the process can be started
 (and TensorFlow imported) before the model exists; it exits without one if
 stdin closes first. EXAMPLES is a list of serialized tf.Examples, each
-base64-encoded; OUT gets JSON: each signature's predictions for them and its latencies.
-EXAMPLES_SIGNATURE takes serialized tf.Examples, FIELDS_SIGNATURE each
-feature's CSV field text (models/signatures.py). Imports TensorFlow only, as
-a serving process would, none of the pipeline's code, and no Keras: a model
-server has none.
+base64-encoded; OUT gets JSON: each signature's predictions for them and its
+latencies. EXAMPLES_SIGNATURE takes serialized tf.Examples, FIELDS_SIGNATURE
+each feature's CSV field text (models/signatures.py). Imports TensorFlow's
+runtime and SavedModel loader only, as a serving process would: not its
+Python API, none of the pipeline's code, and no Keras.
 """
 
 import base64
@@ -142,4 +142,4 @@ if __name__ == '__main__':
     # The check waits for this process to end, and the interpreter's
     # teardown of TensorFlow and the loaded model does nothing for it.
     sys.stderr.flush()
-    os._exit(0)  # pylint: disable=protected-access
+    os._exit(0)
