@@ -2,7 +2,6 @@
 process tree, per-component durations from ML Metadata, and the trained
 model's accuracy and AUC on the run's own eval split."""
 
-import base64
 import collections
 import dataclasses
 import json
@@ -17,6 +16,7 @@ from typing import Dict
 from ml_metadata.proto import metadata_store_pb2
 
 from local import metadata
+from pipeline.components.serving_check import probe_process
 
 _BATCH = 1024
 # Reading a 1 GB process's smaps_rollup takes ~12 ms of kernel time, which
@@ -160,13 +160,11 @@ def serving_latency(metadata_db: Path, run_dir: Path, work: Path) -> dict:
   out = work / 'latency.json'
   dataset = tf.data.TFRecordDataset(
       [str(p) for p in sorted(examples.glob('*.gz'))], compression_type='GZIP')
-  rows = [base64.b64encode(record.numpy()).decode()
-          for record in dataset.take(configs.SERVING_CHECK_ROWS)]
+  rows = [record.numpy() for record in dataset.take(configs.SERVING_CHECK_ROWS)]
   subprocess.run(
-      ['taskset', '-c', '0', sys.executable, '-m',
-       'pipeline.components.serving_check.probe'],
-      input=json.dumps([str(model_dir), rows, str(out),
-                        signatures.SERVING_DEFAULT, signatures.SERVING_RAW,
-                        PREDICTION_KEY]) + '\n',
+      ['taskset', '-c', '0', sys.executable, '-m', probe_process.MODULE],
+      input=probe_process.arguments(
+          str(model_dir), rows, str(out), signatures.SERVING_DEFAULT,
+          signatures.SERVING_RAW, PREDICTION_KEY),
       check=True, cwd=configs.PROJECT_ROOT, capture_output=True, text=True)
   return json.loads(out.read_text())['latency']

@@ -14,7 +14,6 @@ Evaluator decides: on a cluster beside it, locally after it, so that one
 machine never holds both steps' models at once.
 """
 
-import base64
 import json
 import os
 import subprocess
@@ -65,11 +64,9 @@ def _start_probe(model_dir: str, rows: list,
                  workdir: str) -> subprocess.Popen:
   """probe.py on the rows, in a process of its own."""
   probe = probe_process.take()
-  probe.stdin.write(json.dumps([
-      model_dir, [base64.b64encode(row).decode() for row in rows],
-      os.path.join(workdir, _PROBE_OUTPUT),
-      signatures.SERVING_DEFAULT, signatures.SERVING_RAW, PREDICTION_KEY
-  ]) + '\n')
+  probe.stdin.write(probe_process.arguments(
+      model_dir, rows, os.path.join(workdir, _PROBE_OUTPUT),
+      signatures.SERVING_DEFAULT, signatures.SERVING_RAW, PREDICTION_KEY))
   probe.stdin.flush()
   return probe
 
