@@ -173,6 +173,7 @@ def compile_package(settings: cluster_settings.KubeflowSettings,
   """
   from tfx.orchestration.kubeflow.v2 import kubeflow_v2_dag_runner
   from pipeline import configs
+  from pipeline import task_entrypoint
 
   suffix = 'yaml' if settings.target == 'kfp' else 'json'
   backfill = '' if newest_span is None else f'-span-{newest_span}'
@@ -182,6 +183,9 @@ def compile_package(settings: cluster_settings.KubeflowSettings,
   runner = kubeflow_v2_dag_runner.KubeflowV2DagRunner(
       config=kubeflow_v2_dag_runner.KubeflowV2DagRunnerConfig(
           default_image=settings.image_name,
+          # Ours, which hands over to TFX's once the ExecutorInput is one
+          # TFX reads (pipeline/task_entrypoint.py).
+          default_commands=task_entrypoint.COMMAND,
           # Schema 2.1 writes constants as `constant`; the open-source KFP
           # driver rejects 2.0's `constantValue` ("not implemented").
           use_pipeline_spec_2_1=settings.target == 'kfp'),

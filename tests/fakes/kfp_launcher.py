@@ -1,37 +1,53 @@
-"""Runs a compiled KFP package's tasks on this machine the way the open-source
-KFP 2 driver and launcher start their containers.
+"""Runs a compiled KFP package on this machine as the open-source KFP 2
+backend runs it: Argo's task order, and for each task the driver
+(kfp_driver.py), the launcher (this module) and ML Metadata (kfp_mlmd.py, a
+real SQLite store kept across runs with the cache).
 
-For each task, in dependency order: the container's command and args, with
-`{{$}}` replaced by the ExecutorInput JSON (parameter values from the task's
-constants, each checked against its declared type, and from upstream output
-parameters; input artifacts from upstream outputs; output artifact URIs
-under a local pipeline root and run id; the executor output file). Output
-artifacts' metadata and URIs written by the executor are passed downstream,
-as the launcher does via ML Metadata. A task whose caching is on and whose
-cache key (computed as the backend computes it) is in the Cache is not run:
-it takes the outputs of the run that made them. Lifecycle hooks
-(`preCacheCheck`) are not run: the open-source backend does not implement
-them. A package that breaks one of the backend's rules
-(kfp_backend_rules.py) is refused before any task runs, as CreateRun
-refuses it.
+The launcher's part mirrors kubeflow/pipelines
+`backend/src/v2/component/launcher_v2.go` (read at 7b70c7b9), function by
+function: the ExecutorInput handed to `{{$}}` gets the component's defaults
+(addDefaultParams) and the retry suffix of the logs artifact
+(qualifyExecutorLogsURI); output folders are made (prepareOutputFolders);
+the command's output goes to the task's log and the `executor-logs`
+artifact (getLogWriter); the executor output file is parsed strictly
+(getExecutorOutputFile); output parameters come from it or from their files
+(collectOutputParameters); every provisioned output artifact, merged with
+what the executor wrote, is recorded in ML Metadata (uploadOutputArtifacts,
+mergeRuntimeArtifacts, RecordArtifact) and the execution published.
+
+A package that breaks one of the backend's rules (kfp_backend_rules.py) is
+refused before any task runs, as CreateRun refuses it. What is not modelled
+(docs/kubeflow.md lists it): object-store copies of input artifacts
+(downloadArtifacts: the URIs here are local paths), DAG and importer tasks,
+ParallelFor, retries, placeholders other than `{{$}}`.
 """
 
+import copy
 import dataclasses
-import itertools
 import json
 from pathlib import Path
 import subprocess
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, List, Optional
 
+from google.protobuf import json_format
+from kfp.pipeline_spec import pipeline_spec_pb2
 import yaml
 
 from fakes import kfp_backend_rules
+from fakes import kfp_driver
+from fakes import kfp_mlmd
 
 EXECUTOR_INPUT_PLACEHOLDER = '{{$}}'
+# launcher_v2.go qualifyExecutorLogsForRetry: the first attempt's index.
+_RETRY_INDEX = '0'
 
 
 class UnsupportedTask(RuntimeError):
   pass
+
+
+class LauncherError(RuntimeError):
+  """The launcher failed the task (its message as the Go code words it)."""
 
 
 def load_pipeline_spec(package: Path) -> dict:
@@ -64,188 +80,261 @@ def executor_container(spec: dict, task_name: str) -> dict:
   return executor['container']
 
 
-# The JSON types each declared parameter type takes. Constants travel as
-# protobuf Values, whose numbers are doubles: an integer is any integral
-# number (the compiler writes 6 as 6.0); bool is no number.
-_PARAMETER_TYPES = {'STRING': (str,), 'NUMBER_INTEGER': (int, float),
-                    'NUMBER_DOUBLE': (int, float), 'BOOLEAN': (bool,),
-                    'LIST': (list,), 'STRUCT': (dict,)}
-
-
-def _type_ok(value, wanted: str) -> bool:
-  if wanted not in _PARAMETER_TYPES or (
-      isinstance(value, bool) != (wanted == 'BOOLEAN')):
-    return False
-  if wanted == 'NUMBER_INTEGER' and isinstance(value, float):
-    return value.is_integer()
-  return isinstance(value, _PARAMETER_TYPES[wanted])
-
-
-def _parameter_values(task_name: str, task: dict, component: dict) -> dict:
-  """The task's constant parameters, each checked against the component's
-  declared type."""
-  declared = component.get('inputDefinitions', {}).get('parameters', {})
-  values = {}
-  for name, parameter in task.get('inputs', {}).get('parameters', {}).items():
-    if 'taskOutputParameter' in parameter:
-      continue  # known when the producer has run
-    runtime_value = parameter.get('runtimeValue', {})
-    if 'constant' not in runtime_value:
-      raise UnsupportedTask(f'{task_name}.{name}: only runtimeValue.constant '
-                            f'is implemented, got {parameter}')
-    value = runtime_value['constant']
-    wanted = declared.get(name, {}).get('parameterType')
-    if not _type_ok(value, wanted):
-      raise UnsupportedTask(f'{task_name}.{name}: {value!r} is not a '
-                            f'{wanted}')
-    values[name] = value
-  return values
-
-
-def _artifact_type(definition: dict) -> dict:
-  artifact_type = definition['artifactType']
-  if 'schemaTitle' in artifact_type:
-    return {'schemaTitle': artifact_type['schemaTitle']}
-  return {'instanceSchema': artifact_type['instanceSchema']}
-
-
 @dataclasses.dataclass
 class Cache:
-  """KFP's execution cache, kept across runs: cache key -> task outputs."""
-  entries: Dict[str, dict] = dataclasses.field(default_factory=dict)
-  artifact_ids: Iterator[int] = dataclasses.field(
-      default_factory=lambda: itertools.count(1))  # ML Metadata's ids
-  execution_ids: Iterator[int] = dataclasses.field(
-      default_factory=lambda: itertools.count(1))
+  """The cluster's state kept across runs: its ML Metadata store and KFP's
+  cache (fingerprint -> the execution that made the outputs; the API
+  server's task table, looked up by fingerprint)."""
+  metadata_path: Optional[Path] = None
+  entries: Dict[str, int] = dataclasses.field(default_factory=dict)
+  _client: Optional[kfp_mlmd.Client] = None
+
+  def client(self, default_path: Path) -> kfp_mlmd.Client:
+    if self._client is None:
+      self.metadata_path = self.metadata_path or default_path
+      self.metadata_path.parent.mkdir(parents=True, exist_ok=True)
+      self._client = kfp_mlmd.Client(str(self.metadata_path))
+    return self._client
 
 
 @dataclasses.dataclass
 class Run:
   """What a run produced and which tasks' containers ran."""
-  outputs: Dict[str, dict]  # task -> output key -> artifact
+  # task -> output key -> the artifact as the driver reads it downstream.
+  outputs: Dict[str, dict]
   parameters: Dict[str, dict]  # task -> output parameter -> value
   executed: List[str]  # the rest were served from the cache
   failed: List[str] = dataclasses.field(default_factory=list)
   # Not run because a task they depend on failed (or was itself skipped).
   skipped: List[str] = dataclasses.field(default_factory=list)
+  # task -> the ExecutorInput the driver built (before the launcher's
+  # additions).
+  executor_inputs: Dict[str, dict] = dataclasses.field(default_factory=dict)
 
 
-def _cache_key(inputs: dict, outputs: dict, component: dict,
-               container: dict) -> str:
-  """As backend/src/v2/cacheutils/cache.go builds it: input parameter
-  values, input artifact names (their ML Metadata ids), output artifacts without their URIs, output
-  parameter types, image, command and args."""
-  return json.dumps([
-      inputs['parameterValues'],
-      {k: [a['name'] for a in v['artifacts']] for k, v in
-       inputs['artifacts'].items()},
-      {k: {f: a[f] for f in ('name', 'type', 'metadata')} for k, v in
-       outputs.items() for a in v['artifacts']},
-      component.get('outputDefinitions', {}).get('parameters', {}),
-      container['image'], container.get('command', []),
-      container.get('args', [])], sort_keys=True)
+def with_defaults(executor_input: dict, component: dict) -> dict:
+  """launcher_v2.go addDefaultParams and qualifyExecutorLogsForRetry, on a
+  copy: what `{{$}}` carries (neither ML Metadata nor the cache key sees
+  these)."""
+  result = copy.deepcopy(executor_input)
+  values = result['inputs'].setdefault('parameterValues', {})
+  for name, spec in component.get('inputDefinitions', {}).get(
+      'parameters', {}).items():
+    if name not in values and 'defaultValue' in spec:
+      values[name] = spec['defaultValue']
+  logs = result['outputs']['artifacts'].get(kfp_driver.EXECUTOR_LOGS)
+  if logs:
+    logs['artifacts'][0]['uri'] += f'-{_RETRY_INDEX}'
+  return result
 
 
-def _execute(container: dict, inputs: dict, outputs: dict, task_dir: Path,
-             env: Dict[str, str], workdir: Path, log: Path) -> Optional[dict]:
-  """Runs the container; returns its executor output (artifact updates and
-  output parameters), or None if it failed."""
-  # Where the launcher of KFP 2.4 puts it, /tmp/kfp_outputs/
-  # output_metadata.json, in the pod's own /tmp (OutputMetadataFilepath in
-  # backend/src/v2/component/launcher_v2.go; the newest releases put it under
-  # the task root). TFX takes its temp folder and task id from the folder.
-  output_file = task_dir / 'pod-tmp' / 'kfp_outputs' / 'output_metadata.json'
-  output_file.parent.mkdir(parents=True)
-  executor_input = json.dumps({
-      'inputs': inputs,
-      'outputs': {'artifacts': outputs, 'outputFile': str(output_file)}})
-  argv = [executor_input if a == EXECUTOR_INPUT_PLACEHOLDER else a
-          for a in [*container.get('command', []), *container.get('args', [])]]
-  with open(log, 'w') as f:
-    if subprocess.run(argv, env=env, cwd=workdir, stdout=f,
-                      stderr=subprocess.STDOUT, timeout=1800).returncode:
-      return None
-  return json.loads(output_file.read_text()) if output_file.exists() else {}
+def executor_output(path: Path) -> dict:
+  """launcher_v2.go getExecutorOutputFile: {} if the file is missing; an
+  error for anything protojson would not parse as an ExecutorOutput."""
+  if not path.exists():
+    return {}
+  text = path.read_text()
+  try:
+    json_format.Parse(text, pipeline_spec_pb2.ExecutorOutput())
+  except json_format.ParseError as e:
+    raise LauncherError(
+        f'failed to unmarshall ExecutorOutput in file "{path}": {e}') from e
+  return json.loads(text)
 
 
-def _resolve_inputs(task: dict, constants: dict, run: Run) -> dict:
-  """The task's ExecutorInput inputs: its constants, and the upstream output
-  parameters and artifacts it names."""
-  parameters = dict(constants)
-  artifacts = {}
-  for name, value in task.get('inputs', {}).get('parameters', {}).items():
-    if 'taskOutputParameter' in value:
-      source = value['taskOutputParameter']
-      parameters[name] = run.parameters[source['producerTask']][
-          source['outputParameterKey']]
-  for name, value in task.get('inputs', {}).get('artifacts', {}).items():
-    source = value['taskOutputArtifact']
-    artifacts[name] = {'artifacts': [
-        run.outputs[source['producerTask']][source['outputArtifactKey']]]}
-  return {'parameterValues': parameters, 'artifacts': artifacts}
+def text_to_pb_value(text: str, wanted: str, name: str):
+  """metadata/converter.go TextToPbValue."""
+  def failed(reason):
+    return LauncherError(f'TextToPbValue(text="{text}", type="{wanted}") '
+                         f'failed: {reason}')
+  if wanted == 'STRING':
+    return text
+  if wanted in ('NUMBER_INTEGER', 'NUMBER_DOUBLE'):
+    try:
+      return float(int(text.strip()) if wanted == 'NUMBER_INTEGER' else
+                   float(text.strip()))
+    except ValueError as e:
+      raise failed(e) from e
+  if wanted == 'BOOLEAN':
+    words = {'1': True, 't': True, 'T': True, 'TRUE': True, 'true': True,
+             'True': True, '0': False, 'f': False, 'F': False,
+             'FALSE': False, 'false': False, 'False': False}
+    if text.strip() not in words:
+      raise failed(f'parsing "{text.strip()}": invalid syntax')
+    return words[text.strip()]
+  kind = {'LIST': list, 'STRUCT': dict}.get(wanted)
+  if kind is None:
+    raise failed('unknown type. Expected STRING, NUMBER_INTEGER, '
+                 'NUMBER_DOUBLE, BOOLEAN, LIST or STRUCT')
+  value = json.loads(text)
+  if not isinstance(value, kind):
+    raise failed('unexpected type')
+  return value
+
+
+def collect_output_parameters(executor_input: dict, written: dict,
+                              component: dict) -> dict:
+  """launcher_v2.go collectOutputParameters: the executor output's values
+  first (undeclared ones kept), then each declared parameter's file."""
+  values = dict(written.get('parameterValues', {}))
+  declared = component.get('outputDefinitions', {}).get('parameters', {})
+  for name, parameter in executor_input['outputs'].get('parameters',
+                                                       {}).items():
+    if name in values:
+      continue
+    wanted = declared[name]['parameterType']
+    path = Path(parameter['outputFile'])
+    if not path.exists():
+      raise LauncherError(
+          f'failed to read output parameter name="{name}" type="{wanted}" '
+          f'path="{path}": open {path}: no such file or directory')
+    values[name] = text_to_pb_value(path.read_text(), wanted, name)
+  return values
+
+
+def record_outputs(executor_input: dict, written: dict,
+                   mlmd: kfp_mlmd.Client) -> Dict[str, dict]:
+  """launcher_v2.go uploadOutputArtifacts: every provisioned output artifact
+  (undeclared ones the executor wrote are ignored), its URI and metadata
+  merged from the executor output's first artifact of that name
+  (mergeRuntimeArtifacts: a URI replaces, metadata fields add; name and type
+  are not merged), recorded LIVE under its declared type."""
+  recorded = {}
+  for name, listed in executor_input['outputs']['artifacts'].items():
+    artifact = copy.deepcopy(listed['artifacts'][0])
+    update = (written.get('artifacts', {}).get(name, {}).get('artifacts')
+              or [{}])[0]
+    if update.get('uri'):
+      artifact['uri'] = update['uri']
+    if update.get('metadata'):
+      artifact.setdefault('metadata', {}).update(update['metadata'])
+    try:
+      recorded[name] = mlmd.record_artifact(
+          name, kfp_mlmd.artifact_schema(artifact['type']), artifact)
+    except kfp_mlmd.MetadataError as e:
+      raise LauncherError(
+          f'unable to produce MLMD artifact for output "{name}": {e}') from e
+  return recorded
+
+
+def _execute(container: dict, executor_input: dict, env: Dict[str, str],
+             workdir: Path, log: Path) -> bool:
+  """Runs the container's command with `{{$}}` replaced; its output to the
+  log and to the executor-logs artifact (getLogWriter). True if it exited
+  0."""
+  argv = [*container.get('command', []), *container.get('args', [])]
+  for arg in argv:
+    if '{{$' in arg and arg != EXECUTOR_INPUT_PLACEHOLDER:
+      raise UnsupportedTask(f'placeholder {arg!r} is not modelled')
+  argv = [json.dumps(executor_input) if a == EXECUTOR_INPUT_PLACEHOLDER
+          else a for a in argv]
+  result = subprocess.run(argv, env=env, cwd=workdir, capture_output=True,
+                          timeout=1800)
+  output = result.stdout + result.stderr
+  with open(log, 'ab') as f:
+    f.write(output)
+  logs = executor_input['outputs']['artifacts'].get(kfp_driver.EXECUTOR_LOGS)
+  if logs:
+    Path(logs['artifacts'][0]['uri']).write_bytes(output)
+  return result.returncode == 0
+
+
+def _prepare_output_folders(executor_input: dict) -> None:
+  """launcher_v2.go prepareOutputFolders: the parent folder of every output
+  parameter file and output artifact."""
+  outputs = executor_input['outputs']
+  for parameter in outputs.get('parameters', {}).values():
+    Path(parameter['outputFile']).parent.mkdir(parents=True, exist_ok=True)
+  for listed in outputs['artifacts'].values():
+    Path(listed['artifacts'][0]['uri']).parent.mkdir(parents=True,
+                                                     exist_ok=True)
+
+
+def _run_task(task_name: str, spec: dict, run: Run, producers: Dict[str, int],
+              cache: Cache, mlmd: kfp_mlmd.Client, run_root: Path,
+              env: Dict[str, str], workdir: Path, log_dir: Path) -> None:
+  """The driver, then (unless the cache has the task) the launcher."""
+  task = spec['root']['dag']['tasks'][task_name]
+  component = spec['components'][task['componentRef']['name']]
+  container = executor_container(spec, task_name)
+  log = log_dir / f'{task_name}.log'
+  try:
+    inputs = kfp_driver.resolve_inputs(task, component, producers, mlmd)
+  except kfp_driver.DriverError as e:
+    log.write_text(f'driver: {e}\n')
+    run.failed.append(task_name)
+    return
+  provisioned = kfp_driver.provision_outputs(
+      str(run_root), task_name, component, str(log_dir / task_name / 'tmp'))
+  executor_input = {'inputs': inputs, 'outputs': provisioned.outputs}
+  run.executor_inputs[task_name] = executor_input
+  caching = task.get('cachingOptions', {}).get('enableCache', False)
+  fingerprint = (kfp_driver.cache_fingerprint(executor_input, component,
+                                              container) if caching else '')
+  execution_id = mlmd.create_execution(task_name, inputs['parameterValues'],
+                                       {k: v['artifacts'] for k, v in
+                                        inputs['artifacts'].items()},
+                                       fingerprint)
+  producers[task_name] = execution_id
+  if fingerprint in cache.entries:  # driver/cache.go reuseCachedOutputs
+    cached = cache.entries[fingerprint]
+    mlmd.publish_execution(execution_id, 'CACHED',
+                           mlmd.output_parameters(cached),
+                           mlmd.get_output_artifacts_by_execution_id(cached))
+  else:
+    launched = with_defaults(executor_input, component)
+    try:
+      _prepare_output_folders(launched)
+      if not _execute(container, launched, env, workdir, log):
+        raise LauncherError(f'failed to execute component: {task_name} '
+                            'exited non-zero')
+      written = executor_output(Path(launched['outputs']['outputFile']))
+      parameters = collect_output_parameters(launched, written, component)
+      recorded = record_outputs(launched, written, mlmd)
+    except LauncherError as e:
+      with open(log, 'a') as f:
+        f.write(f'launcher: {e}\n')
+      mlmd.publish_execution(execution_id, 'FAILED', {}, {})
+      run.failed.append(task_name)
+      return
+    mlmd.publish_execution(execution_id, 'COMPLETE', parameters, recorded)
+    run.executed.append(task_name)
+    if fingerprint:
+      cache.entries[fingerprint] = execution_id
+  run.parameters[task_name] = mlmd.output_parameters(execution_id)
+  run.outputs[task_name] = mlmd.get_output_artifacts_by_execution_id(
+      execution_id)
 
 
 def run_package(package: Path, pipeline_root: Path, env: Dict[str, str],
                 log_dir: Path, workdir: Path, run_id: str = 'run-1',
                 cache: Optional[Cache] = None) -> Run:
-  """Runs every task in workdir (the image's WORKDIR) with only `env`, its
-  outputs under pipeline_root / <pipeline name> / run_id; a task whose caching is on and
-  whose key is in `cache` is not run but takes the cached outputs. A task
-  that fails is recorded in Run.failed; as Argo does, the tasks that depend
-  on it are not run (Run.skipped) and the others are."""
+  """Runs every task in workdir (the image's WORKDIR) with only `env`.
+
+  Outputs go under pipeline_root / <pipeline name> / run_id; ML Metadata
+  and the cache live in `cache` (a new one beside pipeline_root if None). A
+  task whose caching is on and whose fingerprint is in the cache is not run
+  but takes the cached execution's outputs. A task whose driver or launcher
+  fails is recorded in Run.failed with the reason in its log; as Argo does,
+  the tasks that depend on it are not run (Run.skipped) and the others are.
+
+  Raises:
+    UnsupportedTask: the package breaks a backend rule, or uses what this
+      stand-in does not model.
+  """
   spec = load_pipeline_spec(package)
   problems = kfp_backend_rules.package_problems(spec)
   if problems:
     raise UnsupportedTask('; '.join(problems))
   cache = cache or Cache()
-  tasks = spec['root']['dag']['tasks']
-  constants = {name: _parameter_values(
-      name, task, spec['components'][task['componentRef']['name']])
-               for name, task in tasks.items()}
-  run = Run({}, {}, [])
+  mlmd = cache.client(pipeline_root.parent / 'mlmd.sqlite')
+  run_root = pipeline_root / spec['pipelineInfo']['name'] / run_id
+  run, producers = Run({}, {}, []), {}
   for task_name in task_order(spec):
-    task = tasks[task_name]
+    task = spec['root']['dag']['tasks'][task_name]
     if set(task.get('dependentTasks', [])) & {*run.failed, *run.skipped}:
       run.skipped.append(task_name)
       continue
-    container = executor_container(spec, task_name)
-    component = spec['components'][task['componentRef']['name']]
-    # <root>/<pipeline>/<run id>/<task>/<salt>/<key>, as KFP 2.4's driver
-    # and metadata client build it (GenerateOutputURI).
-    task_dir = (pipeline_root / spec['pipelineInfo']['name'] / run_id /
-                task_name / str(next(cache.execution_ids)))
-    task_dir.mkdir(parents=True)
-    inputs = _resolve_inputs(task, constants[task_name], run)
-    outputs = {name: {'artifacts': [{
-        'name': name, 'type': _artifact_type(definition),
-        'uri': str(task_dir / name), 'metadata': {}}]}
-               for name, definition in component.get(
-                   'outputDefinitions', {}).get('artifacts', {}).items()}
-    key = _cache_key(inputs, outputs, component, container)
-    cached = task.get('cachingOptions', {}).get('enableCache') and (
-        cache.entries.get(key))
-    if not cached:
-      written = _execute(container, inputs, outputs, task_dir, env, workdir,
-                         log_dir / f'{task_name}.log')
-      if written is None:
-        run.failed.append(task_name)
-        continue
-      cached = {'artifacts': {}, 'parameters': written.get(
-          'parameterValues', {})}
-      for name, declared in outputs.items():
-        [artifact] = declared['artifacts']
-        update = written.get('artifacts', {}).get(name, {}).get(
-            'artifacts', [{}])[0]
-        artifact['metadata'].update(update.get('metadata', {}))
-        artifact['uri'] = update.get('uri') or artifact['uri']
-        # Downstream it is its ML Metadata record: named by its id, its key
-        # as display_name (metadata/converter.go, client.go RecordArtifact).
-        artifact['name'] = str(next(cache.artifact_ids))
-        artifact['metadata'].setdefault('display_name', name)
-        cached['artifacts'][name] = artifact
-      run.executed.append(task_name)
-      if task.get('cachingOptions', {}).get('enableCache'):
-        cache.entries[key] = cached
-    run.outputs[task_name] = cached['artifacts']
-    run.parameters[task_name] = cached['parameters']
+    _run_task(task_name, spec, run, producers, cache, mlmd, run_root, env,
+              workdir, log_dir)
   return run
