@@ -28,12 +28,22 @@ backend sends stop it before the executor starts:
 
 Vertex AI sends each input with its type and adds no output (a 2.0
 package, no inputs spec); there nothing is changed.
+
+Once TFX's executor has written its outputs, the empty "folder/" objects
+TensorFlow leaves in GCS are removed from them (pipeline/directory_markers.py:
+the launcher of the next task could not copy them), and the process ends
+without the interpreter's teardown: its outputs are written, and C++
+destructors of protobuf and ML Metadata have crashed it there ("pure
+virtual method called"), which would fail a finished task.
 """
 
 import json
+import os
 import runpy
 import sys
 from typing import List
+
+from pipeline import directory_markers
 
 TFX_ENTRYPOINT = 'tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor'
 COMMAND = ['python', '-m', __name__]
@@ -125,13 +135,32 @@ def argv_for_tfx(argv: List[str]) -> List[str]:
   return argv
 
 
+def output_uris(argv: List[str]) -> List[str]:
+  """The URIs of the output artifacts in argv's ExecutorInput."""
+  argv = list(argv)
+  executor_input = json.loads(argv[_flag_index(argv, _INVOCATION_FLAG)])
+  return [artifact['uri']
+          for listed in executor_input['outputs']['artifacts'].values()
+          for artifact in listed['artifacts']]
+
+
 def main() -> None:
-  """Rewrites sys.argv and runs TFX's entrypoint as `python -m` would."""
+  """Rewrites sys.argv, runs TFX's entrypoint as `python -m` would, then
+  tidies its GCS outputs and exits."""
   try:
     sys.argv[1:] = argv_for_tfx(sys.argv[1:])
   except ValueError as e:
     sys.exit(f'error: {e}')
-  runpy.run_module(TFX_ENTRYPOINT, run_name='__main__', alter_sys=True)
+  try:
+    runpy.run_module(TFX_ENTRYPOINT, run_name='__main__', alter_sys=True)
+  except SystemExit as e:  # absl's app.run ends with sys.exit
+    if e.code:
+      raise
+  for name in directory_markers.remove(output_uris(sys.argv[1:])):
+    print(f'removed the folder marker {name}')
+  sys.stdout.flush()
+  sys.stderr.flush()
+  os._exit(0)  # pylint: disable=protected-access
 
 
 if __name__ == '__main__':

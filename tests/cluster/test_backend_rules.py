@@ -6,13 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 import helpers
 from cluster import compiler
 from cluster import settings
 from fakes import kfp_backend_rules
-from fakes import kfp_launcher
 
 
 def test_kfp_package_breaks_no_rule_of_the_backend(kfp_spec):
@@ -61,32 +59,64 @@ def test_gpus_are_named_for_each_target(monkeypatch):
     assert trainer.platform_config.accelerator.count == 1
 
 
-def test_the_rules_catch_each_defect_of_the_earlier_package(kfp_spec):
-  spec = json.loads(json.dumps(kfp_spec))
+def _rename_task(spec):
   tasks = spec['root']['dag']['tasks']
   tasks['latest_pushed_model'] = tasks.pop('latest-pushed-model')
-  del spec['deploymentSpec']['executors']['Pusher_executor']['container'][
-      'resources']
-  del spec['defaultPipelineRoot']
-  del tasks['CsvExampleGen']['inputs']['parameters'][
+
+
+def _executor(spec, task):
+  return spec['deploymentSpec']['executors'][f'{task}_executor']
+
+
+def _add_resolver(spec):
+  _executor(spec, 'Pusher').clear()
+  _executor(spec, 'Pusher')['resolver'] = {'outputArtifactQueries': {}}
+
+
+def _set_workers(spec):
+  args = _executor(spec, 'Evaluator')['container']['args']
+  args[args.index('--direct_num_workers=2')] = '--direct_num_workers=3'
+
+
+def _drop_fingerprint(spec):
+  del spec['root']['dag']['tasks']['CsvExampleGen']['inputs']['parameters'][
       compiler.FINGERPRINT_PARAMETER]
-  problems = kfp_backend_rules.package_problems(spec, 'kfp')
-  assert any("'latest_pushed_model-driver'" in p for p in problems)
-  assert any("'Pusher': no cpuLimit" in p for p in problems)
-  assert any('no defaultPipelineRoot' in p for p in problems)
-  assert any("'CsvExampleGen': cached, yet its cache key holds no trace"
-             in p for p in problems)
 
 
-def test_the_launcher_refuses_a_parameter_of_the_wrong_type(kfp_spec,
-                                                           tmp_path):
+def _runtime_parameter(spec):
+  spec['root']['dag']['tasks']['Trainer']['inputs']['parameters'][
+      'train_args'] = {'componentInputParameter': 'train_args'}
+
+
+# One mutation per rule of kfp_backend_rules.package_problems, and the line
+# it must give.
+_MUTATIONS = {
+    'schema 2.0': (lambda s: s.update(schemaVersion='2.0.0'),
+                   'schemaVersion 2.0.0: the driver reads 2.1.0'),
+    'minio root': (lambda s: s.update(defaultPipelineRoot='minio://a/b'),
+                   'no defaultPipelineRoot'),
+    'Argo name': (_rename_task, "'latest_pushed_model-driver'"),
+    'resolver': (_add_resolver, "task 'Pusher': executor ['resolver'] is "
+                 'not one the backend runs'),
+    'no limit': (lambda s: _executor(s, 'Pusher')['container']['resources']
+                 .pop('memoryLimit'), "'Pusher': no memoryLimit"),
+    'accelerator': (lambda s: _executor(s, 'Trainer')['container'][
+        'resources'].update(accelerator={'type': 'NVIDIA_TESLA_T4',
+                                         'count': 1}),
+                    "accelerator 'NVIDIA_TESLA_T4' is not a kfp accelerator"),
+    'workers': (_set_workers, "--direct_num_workers=3 does not fit its CPU "
+                'limit'),
+    'fingerprint': (_drop_fingerprint, "'CsvExampleGen': cached, yet its "
+                    'cache key holds no trace'),
+    'runtime parameter': (_runtime_parameter, 'parameter train_args is not '
+                          'a 2.1 constant'),
+}
+
+
+@pytest.mark.parametrize('mutation', sorted(_MUTATIONS))
+def test_each_rule_fires_on_its_defect(kfp_spec, mutation):
   spec = json.loads(json.dumps(kfp_spec))
-  trainer = spec['root']['dag']['tasks']['Trainer']['inputs']['parameters']
-  trainer['train_args']['runtimeValue']['constant'] = 300  # a STRING input
-  package = tmp_path / 'package.yaml'
-  package.write_text(yaml.safe_dump(spec))
-  with pytest.raises(kfp_launcher.UnsupportedTask,
-                     match='Trainer.train_args: 300 is not a STRING'):
-    kfp_launcher.run_package(package, tmp_path / 'root', {}, tmp_path,
-                             workdir=tmp_path)
-  assert not (tmp_path / 'root').exists()  # refused before any task ran
+  change, wanted = _MUTATIONS[mutation]
+  change(spec)
+  problems = kfp_backend_rules.package_problems(spec, 'kfp')
+  assert [p for p in problems if wanted in p], problems

@@ -1,6 +1,6 @@
-"""Scheduled retraining on spans through the model of the open-source KFP
-backend: its cache kept across runs, no lifecycle hooks
-(tests/fakes/kfp_launcher.py)."""
+"""Scheduled retraining on spans through the stand-in of the open-source KFP
+backend: its ML Metadata and cache kept across runs, every input built by
+the driver's rules, no lifecycle hooks (tests/fakes/kfp_launcher.py)."""
 
 from pathlib import Path
 import random
@@ -13,12 +13,12 @@ from fakes import kfp_launcher
 from pipeline import pipeline as pipeline_lib
 
 
-@pytest.mark.e2e
 def _spans(run: kfp_launcher.Run) -> str:
   """The spans ExampleGen read in a run (or the cached run it reused)."""
   return run.outputs['CsvExampleGen']['examples']['metadata']['spans']
 
 
+@pytest.mark.e2e
 def test_no_new_span_is_cached_a_new_span_retrains_bad_data_stops_at_the_gate(
     tmp_path, bundled_rows):
   data = tmp_path / 'data'
