@@ -2,8 +2,8 @@
 builds and the cache key it computes.
 
 Each function mirrors a Go function of kubeflow/pipelines
-`backend/src/v2/` (read at 7b70c7b9; the same in 2.14-2.17 for what is
-used here), named in its docstring; docs/kubeflow.md tabulates every
+`backend/src/v2/` (read at 7b70c7b9, a master commit after 2.17.0; the functions used here
+are the same in 2.17.0), named in its docstring; docs/kubeflow.md tabulates every
 ExecutorInput field. Inputs come only from ML Metadata (kfp_mlmd.Client), as
 the driver reads them: an upstream artifact arrives named by its id, with an
 empty instance schema and its properties as metadata, numbers as doubles.

@@ -2,8 +2,8 @@
 store (the `ml_metadata` package, SQLite).
 
 Each function mirrors one Go function of kubeflow/pipelines
-`backend/src/v2/metadata/` (read at 7b70c7b9, unchanged since 2.14 in what
-is used here), named in its docstring. Artifacts cross as RuntimeArtifact
+`backend/src/v2/metadata/` (read at 7b70c7b9, a master commit after 2.17.0;
+the same in 2.17.0), named in its docstring. Artifacts cross as RuntimeArtifact
 JSON (protobuf's JSON mapping), the form they have in an ExecutorInput.
 """
 
