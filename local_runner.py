@@ -45,7 +45,7 @@ def _parse_args(argv):
   parser.add_argument(
       '--output-dir',
       type=Path,
-      default=local_paths.output_dir_from_env(),
+      default=configs.output_dir_from_env(),
       help='root of every output (default: $OUTPUT_DIR or outputs/)')
   parser.add_argument(
       '--span',
@@ -135,7 +135,7 @@ def main(argv=None) -> int:
     from local import run_report
     from pipeline import pipeline as pipeline_lib
     from pipeline.components import data_errors
-    from pipeline.components import push_destination
+    from models import push_destination
 
     tfx_pipeline = pipeline_lib.create_pipeline(
         pipeline_name=configs.PIPELINE_NAME,

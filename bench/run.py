@@ -200,7 +200,7 @@ def main(argv=None) -> int:
   parser.add_argument('--pairs', type=int,
                       help='pairs per scale (default: PAIRS, else 1)')
   parser.add_argument('--work-dir', type=Path,
-                      default=paths.DEFAULT_OUTPUT_DIR / 'bench')
+                      default=configs.DEFAULT_OUTPUT_DIR / 'bench')
   args = parser.parse_args(argv)
   # Scales not run this time keep their last figures: each scale compares
   # two runs of one sitting, so scales may come from different sittings.

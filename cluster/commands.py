@@ -32,7 +32,6 @@ from cluster import compiler
 from cluster import settings as settings_lib
 from cluster.kfp_client import connection
 from cluster.kfp_client import cron as kfp_cron
-from local import paths
 from pipeline import configs
 
 
@@ -151,7 +150,7 @@ def _parse_args(argv):
   output_dir.add_argument(
       '--output-dir',
       type=Path,
-      default=paths.output_dir_from_env() / 'kubeflow',
+      default=configs.output_dir_from_env() / 'kubeflow',
       help='where packages are written; default: <OUTPUT_DIR>/kubeflow')
   span = argparse.ArgumentParser(add_help=False)
   span.add_argument('--span', type=int,

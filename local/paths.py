@@ -7,10 +7,8 @@ from pathlib import Path
 from pipeline import configs
 
 DEFAULT_DATA_PATH = configs.PROJECT_ROOT / 'data'
-DEFAULT_OUTPUT_DIR = configs.PROJECT_ROOT / 'outputs'
-# Environment variables that move the data source and every output.
+# Moves the data source (configs.OUTPUT_DIR_ENV moves every output).
 DATA_PATH_ENV = 'DATA_PATH'
-OUTPUT_DIR_ENV = 'OUTPUT_DIR'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,8 +44,3 @@ class LocalPaths:
 def data_path_from_env() -> Path:
   """The data to read: $DATA_PATH, or the bundled data/."""
   return Path(os.environ.get(DATA_PATH_ENV) or DEFAULT_DATA_PATH)
-
-
-def output_dir_from_env() -> Path:
-  """The root of every output: $OUTPUT_DIR, or outputs/."""
-  return Path(os.environ.get(OUTPUT_DIR_ENV) or DEFAULT_OUTPUT_DIR)

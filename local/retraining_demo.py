@@ -31,7 +31,7 @@ from local import span_data
 from pipeline import configs
 from pipeline import spans as spans_lib
 
-DEFAULT_DIR = local_paths.DEFAULT_OUTPUT_DIR / 'demo'
+DEFAULT_DIR = configs.DEFAULT_OUTPUT_DIR / 'demo'
 FIRST_SPANS = 2
 
 

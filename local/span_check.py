@@ -34,7 +34,7 @@ def nothing_new(source: data_source.CsvSource,
   with warnings.catch_warnings():  # the Google clients' Python notices
     warnings.simplefilter('ignore', FutureWarning)
     from local import run_report  # pylint: disable=g-import-not-at-top
-    from pipeline.components import push_destination  # pylint: disable=g-import-not-at-top
+    from models import push_destination  # pylint: disable=g-import-not-at-top
   newest = source.spans[-1]
   serving = push_destination.latest_version_dir(str(paths.serving_model_dir))
   if serving:

@@ -10,7 +10,7 @@ from models import features
 from models import model as model_lib
 from models import signatures
 from models import warm_start
-from pipeline.components import push_destination
+from models import push_destination
 
 
 def _dataset(file_pattern, data_accessor, tf_transform_output, tft_layer,

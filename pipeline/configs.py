@@ -1,12 +1,14 @@
 """What the pipeline does: its steps' tunables, in one place.
 
-Where a local run reads and writes is in local/paths.py; where and how a
+Where a local run reads and writes is in local/paths.py (under
+output_dir_from_env(), which also holds compiled packages); where and how a
 cluster run runs, in cluster/settings.py; facts about the features (names,
 id ranges, slices) in models/features.py. `create_pipeline(...)` takes these
 as arguments, so tests vary them without touching this file.
 """
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import NamedTuple, Tuple
 
@@ -14,6 +16,17 @@ from typing import NamedTuple, Tuple
 PIPELINE_NAME = 'taxi-tips'
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Every output on this machine (runs, reports, packages, benchmarks) lives
+# under $OUTPUT_DIR, or outputs/.
+OUTPUT_DIR_ENV = 'OUTPUT_DIR'
+DEFAULT_OUTPUT_DIR = PROJECT_ROOT / 'outputs'
+
+
+def output_dir_from_env() -> Path:
+  """The root of every output on this machine: $OUTPUT_DIR, or outputs/."""
+  return Path(os.environ.get(OUTPUT_DIR_ENV) or DEFAULT_OUTPUT_DIR)
+
 
 # The curated schema (see README "Schema"); None makes SchemaGen infer one.
 SCHEMA_PATH = PROJECT_ROOT / 'pipeline' / 'schema' / 'schema.pbtxt'

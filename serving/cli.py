@@ -33,6 +33,7 @@ from typing import List, Optional
 import warnings
 
 from local import paths as local_paths
+from pipeline import configs
 from serving.errors import RequestError
 
 
@@ -98,11 +99,11 @@ def _destination(args) -> str:
 
 
 def _output_dir(args) -> Path:
-  return (args.output_dir or local_paths.output_dir_from_env()).resolve()
+  return (args.output_dir or configs.output_dir_from_env()).resolve()
 
 
 def _metrics(record: dict) -> str:
-  from pipeline.components import push_destination  # pylint: disable=g-import-not-at-top
+  from models import push_destination  # pylint: disable=g-import-not-at-top
   mine = push_destination.record_metrics(record)
   return (f'{mine["auc"]:.3f}  {mine["binary_accuracy"]:.3f}'
           if {'auc', 'binary_accuracy'} <= set(mine) else '-      -    ')

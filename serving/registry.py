@@ -13,7 +13,7 @@ from typing import List, Optional
 
 from tfx.dsl.io import fileio
 
-from pipeline.components import push_destination
+from models import push_destination
 from serving.errors import RequestError
 
 

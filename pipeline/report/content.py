@@ -18,7 +18,7 @@ from tfx.components.statistics_gen import stats_artifact_utils
 from tfx.utils import io_utils
 
 from pipeline import configs
-from pipeline.components import push_destination
+from models import push_destination
 from pipeline.components.data_gate import checks as gate_checks
 from pipeline.metrics import eval_results
 from pipeline.metrics import histogram_metrics

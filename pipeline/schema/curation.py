@@ -18,7 +18,6 @@ from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from models import features
-from local import paths
 from pipeline import configs
 
 TRAINING, SERVING = 'TRAINING', 'SERVING'
@@ -75,8 +74,8 @@ def curate(schema: schema_pb2.Schema) -> schema_pb2.Schema:
 
 def _newest_inferred_schema() -> Path:
   found = sorted(
-      paths.LocalPaths(paths.output_dir_from_env()).pipeline_root.glob(
-          'SchemaGen/schema/*/schema.pbtxt'),
+      Path(configs.output_dirs(str(configs.output_dir_from_env()))
+           .pipeline_root).glob('SchemaGen/schema/*/schema.pbtxt'),
       key=lambda p: p.stat().st_mtime)
   if not found:
     sys.exit('error: no inferred schema yet; run '

@@ -15,7 +15,7 @@ from cluster import compiler
 from cluster import settings
 from fakes import kfp_launcher
 from pipeline import configs
-from pipeline.components import push_destination
+from models import push_destination
 from pipeline import pipeline as pipeline_lib
 
 # Node id -> ids of the nodes it takes inputs from, in pipeline/pipeline.py.

@@ -14,7 +14,7 @@ import tensorflow as tf
 import helpers
 from local import paths as local_paths
 from pipeline import configs
-from pipeline.components import push_destination
+from models import push_destination
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,7 @@ from local import paths
 from local import run_report
 from local import span_data
 from models import features
-from pipeline.components import push_destination
+from models import push_destination
 
 pytestmark = pytest.mark.e2e
 

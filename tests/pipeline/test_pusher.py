@@ -11,7 +11,7 @@ from tfx.types import standard_artifacts
 from tfx.types import standard_component_specs as specs
 from tfx.utils import proto_utils
 
-from pipeline.components import push_destination
+from models import push_destination
 from pipeline.components.pusher import executor
 
 

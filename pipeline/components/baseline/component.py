@@ -20,7 +20,7 @@ from tfx.types.standard_artifacts import Model
 from tfx.utils import io_utils
 from tfx.utils import path_utils
 
-from pipeline.components import push_destination as destination
+from models import push_destination as destination
 
 
 @component

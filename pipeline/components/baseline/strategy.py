@@ -2,7 +2,7 @@
 
 from tfx.dsl.input_resolution.strategies import latest_blessed_model_strategy
 
-from pipeline.components import push_destination as destination
+from models import push_destination as destination
 
 
 def served_model_uri(push_destination: str) -> str:

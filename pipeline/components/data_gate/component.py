@@ -40,7 +40,7 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 
 from pipeline import configs
 from pipeline import spans
-from pipeline.components import push_destination as destination
+from models import push_destination as destination
 from pipeline.components.data_errors import DataError
 from pipeline.components.data_gate import checks
 

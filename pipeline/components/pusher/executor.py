@@ -26,7 +26,7 @@ from tfx.utils import proto_utils
 from pipeline import configs
 from pipeline import spans as spans_lib
 from pipeline.components.csv_example_gen import executor as csv_executor
-from pipeline.components import push_destination
+from models import push_destination
 from pipeline.metrics import eval_results
 
 STATISTICS_KEY = 'statistics'
