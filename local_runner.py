@@ -25,14 +25,12 @@ import time
 from absl import logging as absl_logging
 
 from local import data_source
-from local import heap
-from local import lazy_components
 from local import paths as local_paths
 from local import run_lock
 from local import span_check
+from local import startup
 from models import features
 from pipeline import configs
-from pipeline.components.serving_check import probe_process
 
 
 def _parse_args(argv):
@@ -57,6 +55,13 @@ def _parse_args(argv):
       '--infer-schema',
       action='store_true',
       help='let SchemaGen infer the schema instead of using the curated one')
+  parser.add_argument(
+      '--with-beam',
+      action='store_true',
+      help="TFX's own StatisticsGen, Transform and Evaluator (Beam), as on "
+      'a cluster, instead of the same steps computed in process: for a '
+      'preprocessing_fn or eval config those refuse, or to rehearse a '
+      'cluster run')
   return parser.parse_args(argv)
 
 
@@ -87,6 +92,58 @@ def _log_to_file(log_dir: Path) -> Path:
   # cut every INFO record (progress too) after the Trainer's export.
   absl_logging.set_verbosity(absl_logging.INFO)
   return log_file
+
+
+def _create_pipeline(args, source, paths):
+  """create_pipeline(...) for this machine's data, outputs and ML Metadata."""
+  from tfx.orchestration import metadata  # pylint: disable=g-import-not-at-top
+  from pipeline import pipeline as pipeline_lib  # pylint: disable=g-import-not-at-top
+  return pipeline_lib.create_pipeline(
+      pipeline_name=configs.PIPELINE_NAME,
+      pipeline_root=str(paths.pipeline_root),
+      data_root=str(source.input_base),
+      data_pattern=source.pattern,
+      newest_span=args.span,
+      without_beam=not args.with_beam,
+      serving_model_dir=str(paths.serving_model_dir),
+      schema_path=None if args.infer_schema else str(configs.SCHEMA_PATH),
+      metadata_connection_config=metadata.sqlite_metadata_connection_config(
+          str(paths.metadata_path)))
+
+
+def _report(paths, started: float, failure, log_file: Path) -> int:
+  """Prints the run's summary and report (and why it failed); returns the
+  exit status."""
+  # pylint: disable=g-import-not-at-top
+  from local import html_report
+  from local import run_report
+  from models import push_destination
+  from pipeline.components import data_errors
+  # pylint: enable=g-import-not-at-top
+  summary = run_report.latest_run(str(paths.metadata_path), since=started)
+  if failure:
+    # The data's fault: its reason; else what was raised, in short.
+    first_line = (str(failure).splitlines() or [''])[0]
+    reason = (data_errors.find_data_error(failure) or
+              f'{type(failure).__name__}: {first_line}')
+    if summary:
+      print(run_report.format_summary(summary))
+      print(f'Report: {html_report.write_report(summary, paths, reason)}')
+    print(f'error: {reason}', file=sys.stderr)
+    print(f'error: the pipeline run failed; full log: {log_file}',
+          file=sys.stderr)
+    return 1
+  if summary:
+    print(run_report.format_summary(summary))
+    latest = push_destination.latest_version_dir(str(paths.serving_model_dir))
+    if latest and not summary.pushed_model:  # e.g. a re-run, all cached
+      print(f'Serving model (newest pushed version): {latest}')
+    print(f'Log: {log_file}')
+    print(f'Report: {html_report.write_report(summary, paths)}')
+  else:  # `tfx pipeline create` only inspected the pipeline: no run to log
+    logging.shutdown()
+    log_file.unlink()
+  return 0
 
 
 def main(argv=None) -> int:
@@ -123,31 +180,10 @@ def main(argv=None) -> int:
       print(nothing_new)
       return 0
   log_file = _log_to_file(paths.log_dir)
-  heap.limit_malloc_arenas()
-  # Its TensorFlow import runs on another core while this process imports.
-  probe_process.prestart()
-  with heap.long_lived():
-    lazy_components.defer_tfx_components()
+  with startup.quick_start():
     # Imported only after the checks above: TensorFlow takes seconds to load.
-    from tfx.orchestration import metadata
     from local import dag_runner
-    from local import html_report
-    from local import run_report
-    from pipeline import pipeline as pipeline_lib
-    from pipeline.components import data_errors
-    from models import push_destination
-
-    tfx_pipeline = pipeline_lib.create_pipeline(
-        pipeline_name=configs.PIPELINE_NAME,
-        pipeline_root=str(paths.pipeline_root),
-        data_root=str(source.input_base),
-        data_pattern=source.pattern,
-        newest_span=args.span,
-        without_beam=True,
-        serving_model_dir=str(paths.serving_model_dir),
-        schema_path=None if args.infer_schema else str(configs.SCHEMA_PATH),
-        metadata_connection_config=metadata.sqlite_metadata_connection_config(
-            str(paths.metadata_path)))
+    tfx_pipeline = _create_pipeline(args, source, paths)
 
   started = time.time()
   try:
@@ -157,30 +193,7 @@ def main(argv=None) -> int:
     # The traceback goes to the log; the report below names the failed node.
     logging.getLogger(__name__).exception('The pipeline run failed.')
     failure = e
-  summary = run_report.latest_run(str(paths.metadata_path), since=started)
-  if failure:
-    # The data's fault: its reason; else what was raised, in short.
-    first_line = (str(failure).splitlines() or [''])[0]
-    reason = (data_errors.find_data_error(failure) or
-              f'{type(failure).__name__}: {first_line}')
-    if summary:
-      print(run_report.format_summary(summary))
-      print(f'Report: {html_report.write_report(summary, paths, reason)}')
-    print(f'error: {reason}', file=sys.stderr)
-    print(f'error: the pipeline run failed; full log: {log_file}',
-          file=sys.stderr)
-    return 1
-  if summary:
-    print(run_report.format_summary(summary))
-    latest = push_destination.latest_version_dir(str(paths.serving_model_dir))
-    if latest and not summary.pushed_model:  # e.g. a re-run, all cached
-      print(f'Serving model (newest pushed version): {latest}')
-    print(f'Log: {log_file}')
-    print(f'Report: {html_report.write_report(summary, paths)}')
-  else:  # `tfx pipeline create` only inspected the pipeline: no run to log
-    logging.shutdown()
-    log_file.unlink()
-  return 0
+  return _report(paths, started, failure, log_file)
 
 
 if __name__ == '__main__':

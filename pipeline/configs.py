@@ -82,7 +82,7 @@ DATA_GATE = DataGateThresholds()
 # preprocessing_fn as tf.functions for each analysis phase and the export;
 # the output graph serves the same in TF2 (docs/benchmarks.md). For TFX's
 # Transform (cluster runs): the in-memory one of local runs has this mode
-# only (pipeline/components/transform/).
+# only (pipeline/in_process/transform/).
 TRANSFORM_TF_COMPAT_V1 = True
 
 # --- Trainer -----------------------------------------------------------------

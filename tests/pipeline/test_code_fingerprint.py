@@ -7,6 +7,7 @@ import json
 import shutil
 
 from pipeline import configs
+from pipeline import nodes
 from pipeline import pipeline as pipeline_lib
 
 
@@ -36,7 +37,7 @@ def test_editing_model_code_changes_transform_trainer_and_the_record_only(
 
   changed = {node for node in before if before[node] != after[node]}
   assert changed == {'Transform', 'Trainer', 'Pusher'}
-  fingerprint = pipeline_lib.model_code_fingerprint()
+  fingerprint = nodes.model_code_fingerprint()
   for node in changed:
     assert json.loads(after[node]['custom_config'])['code_fingerprint'] == (
         fingerprint), node

@@ -24,8 +24,8 @@ from models import signatures
 from models.model import PREDICTION_KEY
 from pipeline import configs
 from pipeline.components.eval_schema.component import narrow
-from pipeline.components.evaluator import executor as our_executor
-from pipeline.components.evaluator.component import InMemoryEvaluator
+from pipeline.in_process.evaluator import executor as our_executor
+from pipeline.in_process.evaluator.component import InMemoryEvaluator
 from pipeline.metrics.eval_config import create_eval_config
 
 LABEL = features.transformed_name(features.LABEL_KEY)

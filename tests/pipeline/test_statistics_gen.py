@@ -8,8 +8,8 @@ import tensorflow_data_validation as tfdv
 from tfx_bsl.tfxio import tf_example_record
 
 import helpers
-from pipeline.components import record_batches
-from pipeline.components.statistics_gen import executor
+from pipeline.in_process import record_batches
+from pipeline.in_process.statistics_gen import executor
 
 # Quantiles come from sketches, approximate by design, and merged in a
 # different order here; their boundaries may move within this share of the

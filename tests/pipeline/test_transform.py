@@ -20,8 +20,8 @@ from tfx_bsl.tfxio import tf_example_record
 import helpers
 from models import features
 from pipeline import configs
-from pipeline.components.transform import analysis
-from pipeline.components.transform import executor as our_executor
+from pipeline.in_process.transform import analysis
+from pipeline.in_process.transform import executor as our_executor
 
 
 @pytest.fixture(scope='module')

@@ -24,7 +24,7 @@ from tfx.types import standard_component_specs
 from tfx.utils import io_utils
 from tfx_bsl.tfxio import tfxio
 
-from pipeline.components import record_batches
+from pipeline.in_process import record_batches
 
 
 def split_statistics(examples: tfxio.TFXIO):

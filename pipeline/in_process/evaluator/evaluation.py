@@ -36,7 +36,8 @@ SlicedMetrics = List[Tuple[SliceKey, Dict[metric_types.MetricKey, object]]]
 def _unsupported(what: str) -> ValueError:
   return ValueError(
       f'The in-memory Evaluator does not support {what}; use TFX\'s '
-      'Evaluator (create_pipeline(without_beam=False)).')
+      'Evaluator: `local_runner.py --with-beam` '
+      '(create_pipeline(without_beam=False)).')
 
 
 def check_supported(eval_config: tfma.EvalConfig) -> None:

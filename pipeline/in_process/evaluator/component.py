@@ -7,8 +7,8 @@ from tfx import types
 from tfx.components import Evaluator
 from tfx.dsl.components.base import executor_spec
 
-from pipeline.components.evaluator import evaluation
-from pipeline.components.evaluator import executor
+from pipeline.in_process.evaluator import evaluation
+from pipeline.in_process.evaluator import executor
 
 
 class InMemoryEvaluator(Evaluator):

@@ -4,7 +4,7 @@ from tfx import types
 from tfx.components import StatisticsGen
 from tfx.dsl.components.base import executor_spec
 
-from pipeline.components.statistics_gen import executor
+from pipeline.in_process.statistics_gen import executor
 
 
 class InMemoryStatisticsGen(StatisticsGen):

@@ -26,7 +26,7 @@ from tfx.types import artifact_utils
 from tfx.types import standard_component_specs as specs
 from tfx.utils import io_utils
 
-from pipeline.components.transform import analysis
+from pipeline.in_process.transform import analysis
 
 
 def write_transform_graph(transform_fn: analysis.TransformFn,

@@ -34,7 +34,7 @@ from tensorflow_transform.saved import saved_transform_io
 from tensorflow_transform.tf_metadata import dataset_metadata
 from tfx_bsl.tfxio import tfxio
 
-from pipeline.components import record_batches
+from pipeline.in_process import record_batches
 
 # Examples per run of a phase's graph: the most TFT's Beam source batches
 # (tfx_bsl's cap), so the analyzers' float32 sums over a batch round as they
@@ -201,7 +201,8 @@ def check_supported(values: Iterable[nodes.ValueNode]) -> None:
   if refused:
     raise ValueError(
         'The in-memory Transform does not support this preprocessing_fn\'s '
-        f'analysis: {"; ".join(refused)}. Use TFX\'s Transform '
+        f'analysis: {"; ".join(refused)}. Use TFX\'s Transform: '
+        '`local_runner.py --with-beam` '
         '(create_pipeline(without_beam=False)).')
 
 

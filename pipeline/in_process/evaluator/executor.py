@@ -32,8 +32,8 @@ from tfx.utils import path_utils
 from tfx.utils import proto_utils
 from google.protobuf import json_format
 
-from pipeline.components import record_batches
-from pipeline.components.evaluator import evaluation
+from pipeline.in_process import record_batches
+from pipeline.in_process.evaluator import evaluation
 
 # TFMA's single-shard file names (what its Beam writers produce).
 _SHARD = '-00000-of-00001.tfrecord'

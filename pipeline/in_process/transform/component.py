@@ -6,7 +6,7 @@ from tfx import types
 from tfx.components import Transform
 from tfx.dsl.components.base import executor_spec
 
-from pipeline.components.transform import executor
+from pipeline.in_process.transform import executor
 
 
 class InMemoryTransform(Transform):
