@@ -31,6 +31,7 @@ from local import span_check
 from local import startup
 from models import features
 from pipeline import configs
+from pipeline import spans
 
 
 def _parse_args(argv):
@@ -47,7 +48,7 @@ def _parse_args(argv):
       help='root of every output (default: $OUTPUT_DIR or outputs/)')
   parser.add_argument(
       '--span',
-      type=int,
+      type=spans.parse,
       help='train with this span as the newest (a backfill, or a re-run of '
       'a period); default: the newest span, and nothing to do if the '
       'serving model was trained on it')
@@ -116,25 +117,25 @@ def _report(paths, started: float, failure, log_file: Path) -> int:
   exit status."""
   # pylint: disable=g-import-not-at-top
   from local import html_report
-  from local import run_report
+  from local import run_summary
   from models import push_destination
   from pipeline.components import data_errors
   # pylint: enable=g-import-not-at-top
-  summary = run_report.latest_run(str(paths.metadata_path), since=started)
+  summary = run_summary.latest_run(str(paths.metadata_path), since=started)
   if failure:
     # The data's fault: its reason; else what was raised, in short.
     first_line = (str(failure).splitlines() or [''])[0]
     reason = (data_errors.find_data_error(failure) or
               f'{type(failure).__name__}: {first_line}')
     if summary:
-      print(run_report.format_summary(summary))
+      print(run_summary.format_summary(summary))
       print(f'Report: {html_report.write_report(summary, paths, reason)}')
     print(f'error: {reason}', file=sys.stderr)
     print(f'error: the pipeline run failed; full log: {log_file}',
           file=sys.stderr)
     return 1
   if summary:
-    print(run_report.format_summary(summary))
+    print(run_summary.format_summary(summary))
     latest = push_destination.latest_version_dir(str(paths.serving_model_dir))
     if latest and not summary.pushed_model:  # e.g. a re-run, all cached
       print(f'Serving model (newest pushed version): {latest}')

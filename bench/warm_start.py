@@ -41,7 +41,7 @@ def _run_window(data: Path, outputs: Path, newest: int):
   """The pipeline on the window ending at `newest`; its RunSummary."""
   from tfx.orchestration import metadata  # pylint: disable=g-import-not-at-top
   from local import dag_runner  # pylint: disable=g-import-not-at-top
-  from local import run_report  # pylint: disable=g-import-not-at-top
+  from local import run_summary  # pylint: disable=g-import-not-at-top
   from pipeline import pipeline as pipeline_lib  # pylint: disable=g-import-not-at-top
   local = paths.LocalPaths(outputs)
   dag_runner.ConcurrentDagRunner().run(pipeline_lib.create_pipeline(
@@ -51,7 +51,7 @@ def _run_window(data: Path, outputs: Path, newest: int):
       serving_model_dir=str(local.serving_model_dir), newest_span=newest,
       metadata_connection_config=metadata.sqlite_metadata_connection_config(
           str(local.metadata_path))))
-  return run_report.latest_run(str(local.metadata_path))
+  return run_summary.latest_run(str(local.metadata_path))
 
 
 def _uri(outputs: Path, node: str, key: str, execution: int) -> str:

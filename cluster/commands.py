@@ -33,6 +33,7 @@ from cluster import settings as settings_lib
 from cluster.kfp_client import connection
 from cluster.kfp_client import cron as kfp_cron
 from pipeline import configs
+from pipeline import spans
 
 
 def _timestamp() -> str:
@@ -42,7 +43,7 @@ def _timestamp() -> str:
 def _connect(args):
   from cluster.kfp_client import client
 
-  return client.KfpApi(connection.connection(
+  return client.Client(connection.connection(
       args.endpoint, namespace=args.namespace,
       iap_client_id=args.iap_client_id))
 
@@ -153,7 +154,7 @@ def _parse_args(argv):
       default=configs.output_dir_from_env() / 'kubeflow',
       help='where packages are written; default: <OUTPUT_DIR>/kubeflow')
   span = argparse.ArgumentParser(add_help=False)
-  span.add_argument('--span', type=int,
+  span.add_argument('--span', type=spans.parse,
                     help='a backfill: train with span N as the newest '
                     '(default: the newest span when the run reads the data)')
   compile_cmd = commands.add_parser('compile', parents=[output_dir, span],
@@ -212,8 +213,16 @@ def _parse_args(argv):
   return parser.parse_args(argv)
 
 
-_COMMANDS = {'create': _create, 'update': _update, 'run': _run,
-             'schedule': _schedule, 'runs': _runs}
+def _compile(args, settings) -> int:
+  if args.target:
+    settings = dataclasses.replace(settings, target=args.target)
+  print(compiler.compile_package(settings, args.output_dir.resolve(),
+                                 newest_span=getattr(args, 'span', None)))
+  return 0
+
+
+_COMMANDS = {'compile': _compile, 'create': _create, 'update': _update,
+             'run': _run, 'schedule': _schedule, 'runs': _runs}
 
 
 def main(argv=None) -> int:
@@ -228,21 +237,15 @@ def main(argv=None) -> int:
   from cluster.kfp_client.errors import KfpApiError
 
   args = _parse_args(argv)
+  if args.command is None:  # as the TFX CLI (Vertex engine) runs it
+    args = _parse_args(['compile', '--target', 'vertex'])
   try:
     settings = settings_lib.kubeflow_settings_from_env()
-    if args.command in _COMMANDS:
-      return _COMMANDS[args.command](args, settings)
+    return _COMMANDS[args.command](args, settings)
   except ValueError as e:
     print(f'error: {e}', file=sys.stderr)
     return 2
   except KfpApiError as e:
     print(f'error: {e}', file=sys.stderr)
     return 1
-  if args.command is None:  # as the TFX CLI (Vertex engine) runs it
-    args = _parse_args(['compile', '--target', 'vertex'])
-  if args.target:
-    settings = dataclasses.replace(settings, target=args.target)
-  print(compiler.compile_package(settings, args.output_dir.resolve(),
-                                 newest_span=getattr(args, 'span', None)))
-  return 0
 

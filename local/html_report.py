@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from local import paths as local_paths
-from local import run_report
+from local import run_summary
 from pipeline import configs
 from pipeline.report import content
 from pipeline.report import render
@@ -19,18 +19,18 @@ GATE_NODE = 'DataGate'
 LATEST = 'latest.html'
 
 
-def _gate_decision(summary: run_report.RunSummary,
+def _gate_decision(summary: run_summary.RunSummary,
                    paths: local_paths.LocalPaths) -> Optional[str]:
   """The gate's decision folder. ML Metadata records no output of a failed
   step, but the gate wrote its decision first, where TFX's local
   orchestrator puts an execution's outputs: <root>/<node>/<key>/<id>."""
   if summary.gate_decision or GATE_NODE not in summary.execution_ids:
     return summary.gate_decision
-  return os.path.join(paths.pipeline_root, GATE_NODE, run_report.DECISION_KEY,
+  return os.path.join(paths.pipeline_root, GATE_NODE, run_summary.DECISION_KEY,
                       str(summary.execution_ids[GATE_NODE]))
 
 
-def run_inputs(summary: run_report.RunSummary, paths: local_paths.LocalPaths,
+def run_inputs(summary: run_summary.RunSummary, paths: local_paths.LocalPaths,
                failure: Optional[str] = None) -> content.RunInputs:
   """What the report of a local run reads.
 
@@ -63,7 +63,7 @@ def run_inputs(summary: run_report.RunSummary, paths: local_paths.LocalPaths,
       pushed_version=summary.pushed_model)
 
 
-def write_report(summary: run_report.RunSummary,
+def write_report(summary: run_summary.RunSummary,
                  paths: local_paths.LocalPaths,
                  failure: Optional[str] = None) -> Path:
   """Writes <reports>/<run>.html, and copies it to latest.html if the run is
@@ -82,7 +82,7 @@ def write_report(summary: run_report.RunSummary,
 
 def run_ids(paths: local_paths.LocalPaths) -> List[str]:
   """The local runs' ids, oldest first."""
-  return run_report.run_ids(str(paths.metadata_path))
+  return run_summary.run_ids(str(paths.metadata_path))
 
 
 def report_of_run(paths: local_paths.LocalPaths,
@@ -100,7 +100,7 @@ def report_of_run(paths: local_paths.LocalPaths,
   Raises:
     LookupError: there is no such run.
   """
-  summary = run_report.latest_run(str(paths.metadata_path), run_id=run_id)
+  summary = run_summary.latest_run(str(paths.metadata_path), run_id=run_id)
   if summary is None:
     known = run_ids(paths)
     raise LookupError(

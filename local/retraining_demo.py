@@ -44,10 +44,10 @@ def _run(data_root: Path, output_dir: Path) -> subprocess.CompletedProcess:
 
 def _describe(output_dir: Path, started: float) -> str:
   """One line: what the run trained on, how the models compared, pushed."""
-  from local import run_report  # pylint: disable=g-import-not-at-top
+  from local import run_summary  # pylint: disable=g-import-not-at-top
   from pipeline import spans  # pylint: disable=g-import-not-at-top
   from pipeline.metrics import eval_results  # pylint: disable=g-import-not-at-top
-  summary = run_report.latest_run(
+  summary = run_summary.latest_run(
       str(local_paths.LocalPaths(output_dir).metadata_path), since=started)
   line = f'trained on {spans.describe(summary.spans)}'
   if summary.evaluation:

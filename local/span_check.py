@@ -33,7 +33,7 @@ def nothing_new(source: data_source.CsvSource,
   # Imported here: they load TensorFlow, which a bad data path never needs.
   with warnings.catch_warnings():  # the Google clients' Python notices
     warnings.simplefilter('ignore', FutureWarning)
-    from local import run_report  # pylint: disable=g-import-not-at-top
+    from local import run_summary  # pylint: disable=g-import-not-at-top
     from models import push_destination  # pylint: disable=g-import-not-at-top
   newest = source.spans[-1]
   serving = push_destination.latest_version_dir(str(paths.serving_model_dir))
@@ -45,7 +45,7 @@ def nothing_new(source: data_source.CsvSource,
               f'{record.get("original_record", record).get("pushed_at", "?")} '
               f'(the serving model, {serving}): nothing to train. '
               '--span N re-runs a period.')
-  last = run_report.latest_run(str(paths.metadata_path))
+  last = run_summary.latest_run(str(paths.metadata_path))
   if (last and last.spans and last.spans[-1] >= newest and
       last.node_states.get('Pusher') in _DECIDED):
     return (f'No new span since span {last.spans[-1]}, trained at '

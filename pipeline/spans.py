@@ -11,6 +11,7 @@ Kubeflow data-fingerprint task and the local runner, not in TFX's ExampleGen
 driver or a resolver, which the open-source KFP backend does not run.
 """
 
+import argparse
 import os
 import re
 from typing import Dict, List, Optional
@@ -23,6 +24,19 @@ NO_SPANS = 0
 
 class SpanError(ValueError):
   """No such span, or none at all; str() is the one-line reason."""
+
+
+def parse(text: str) -> int:
+  """A span number as typed on a command line (argparse's `type`).
+
+  Raises:
+    argparse.ArgumentTypeError: not a whole number of 0 or more.
+  """
+  if not text.strip().isdigit():
+    raise argparse.ArgumentTypeError(f'{text!r} is no span: spans are numbered 0 and up '
+                    f'(the N of {PREFIX}N folders; 0: a data root without '
+                    'them)')
+  return int(text)
 
 
 def folder(data_root: str, span: int) -> str:

@@ -79,7 +79,7 @@ def run_pipeline(data_dir: Path, output_dir: Path, train_steps: int,
   given; returns the run's RunSummary."""
   from tfx.orchestration import metadata  # pylint: disable=g-import-not-at-top
   from local import dag_runner  # pylint: disable=g-import-not-at-top
-  from local import run_report  # pylint: disable=g-import-not-at-top
+  from local import run_summary  # pylint: disable=g-import-not-at-top
   from pipeline import pipeline as pipeline_lib  # pylint: disable=g-import-not-at-top
   local = paths.LocalPaths(output_dir)
   started = time.time()
@@ -95,7 +95,7 @@ def run_pipeline(data_dir: Path, output_dir: Path, train_steps: int,
           metadata_connection_config=metadata.sqlite_metadata_connection_config(
               str(local.metadata_path)),
           **options))
-  return run_report.latest_run(str(local.metadata_path), since=started)
+  return run_summary.latest_run(str(local.metadata_path), since=started)
 
 
 def pushed_versions(output_dir: Path) -> dict:

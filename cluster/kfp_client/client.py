@@ -18,7 +18,6 @@ from cluster.kfp_client.connection import Connection
 from cluster.kfp_client.errors import KfpApiError
 from cluster.kfp_client import run_info
 from cluster.kfp_client.run_info import RunInfo
-from cluster.kfp_client.run_info import TaskState
 
 FINAL_RUN_STATES = ('SUCCEEDED', 'FAILED', 'SKIPPED', 'CANCELED')
 
@@ -28,7 +27,7 @@ def _filter_by_name(name: str) -> str:
       {'operation': 'EQUALS', 'key': 'display_name', 'stringValue': name}]})
 
 
-class KfpApi:
+class Client:
   """kfp.Client calls that the cluster commands need."""
 
   def __init__(self, connection: Connection):
@@ -173,12 +172,12 @@ class KfpApi:
       run = self._client.run_pipeline(
           experiment_id=experiment_id, job_name=run_name,
           pipeline_root=pipeline_root, **what)
-    return self._run_info(run)
+    return self._run(run)
 
   def get_run(self, run_id: str) -> RunInfo:
     """The run's state and its tasks' states."""
     with self._translated_errors():
-      return self._run_info(self._client.get_run(run_id))
+      return self._run(self._client.get_run(run_id))
 
   def wait_for_run(self, run_id: str, timeout_seconds: float,
                    poll_seconds: float = 10) -> RunInfo:
@@ -215,15 +214,10 @@ class KfpApi:
           experiment_id=experiment_id, page_size=limit,
           sort_by='created_at desc',
           namespace=self.connection.namespace or None).runs
-    return [self._run_info(run) for run in runs or []]
+    return [self._run(run) for run in runs or []]
 
-  def _run_info(self, run) -> RunInfo:
-    details = run.run_details.task_details if run.run_details else None
-    tasks = [TaskState(task.display_name, task.state or 'UNKNOWN')
-             for task in details or []]
-    return RunInfo(run_id=run.run_id, name=run.display_name,
-                   state=run.state or 'UNKNOWN', created_at=run.created_at,
-                   link=self.connection.run_link(run.run_id), tasks=tasks)
+  def _run(self, run) -> RunInfo:
+    return RunInfo.from_api(run, self.connection.run_link(run.run_id))
 
   # --- recurring runs ------------------------------------------------------
 

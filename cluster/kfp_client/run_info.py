@@ -22,6 +22,16 @@ class RunInfo:
   link: str
   tasks: List[TaskState] = dataclasses.field(default_factory=list)
 
+  @classmethod
+  def from_api(cls, run, link: str) -> 'RunInfo':
+    """A kfp_server_api V2beta1Run, with its dashboard link."""
+    details = run.run_details.task_details if run.run_details else None
+    tasks = [TaskState(task.display_name, task.state or 'UNKNOWN')
+             for task in details or []]
+    return cls(run_id=run.run_id, name=run.display_name,
+               state=run.state or 'UNKNOWN', created_at=run.created_at,
+               link=link, tasks=tasks)
+
 
 def dependency_order(tasks: Dict[str, dict]) -> Optional[List[str]]:
   """A PipelineSpec DAG's task names, each after the tasks it depends on.

@@ -202,3 +202,13 @@ def test_tfx_cli_creates_the_vertex_pipeline(tmp_path):
   job = json.loads(package.read_text())
   assert job['runtimeConfig']['gcsOutputDirectory'] == (
       f'gs://bucket/pipelines/{configs.PIPELINE_NAME}')
+
+
+def test_a_span_below_zero_is_one_line_before_compiling(tmp_path):
+  result = helpers.compile_kubeflow('kfp', tmp_path, tmp_path, tmp_path,
+                                    args=['--span', '-3'])
+  assert result.returncode == 2
+  assert result.stderr.splitlines()[-1].endswith(
+      "argument --span: '-3' is no span: spans are numbered 0 and up (the N "
+      'of span-N folders; 0: a data root without them)')
+  assert not list(tmp_path.iterdir())

@@ -11,7 +11,7 @@ import pytest
 
 import helpers
 from local import paths as local_paths
-from local import run_report
+from local import run_summary
 
 pytestmark = pytest.mark.e2e
 
@@ -147,8 +147,8 @@ def test_reordered_columns_and_other_number_forms_still_train(
   assert {v: now[v] for v in versions} == versions
 
 
-def _summary(output_dir: Path, started: float) -> run_report.RunSummary:
-  return run_report.latest_run(
+def _summary(output_dir: Path, started: float) -> run_summary.RunSummary:
+  return run_summary.latest_run(
       str(local_paths.LocalPaths(output_dir).metadata_path), since=started)
 
 

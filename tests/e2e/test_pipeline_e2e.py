@@ -13,7 +13,7 @@ import tensorflow_model_analysis as tfma
 import helpers
 from pipeline import configs
 from local import paths as local_paths
-from local import run_report
+from local import run_summary
 from models import features
 from pipeline.metrics import eval_results
 from pipeline.pipeline import RESOLVER_ID
@@ -31,7 +31,7 @@ def output_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope='module')
-def first_run(small_data_dir, output_dir) -> run_report.RunSummary:
+def first_run(small_data_dir, output_dir) -> run_summary.RunSummary:
   return helpers.run_pipeline(small_data_dir, output_dir, train_steps=150,
                               **_RUN)
 
@@ -43,7 +43,7 @@ def pushed_after_first_run(first_run, output_dir) -> dict:
 
 @pytest.fixture(scope='module')
 def unchanged_run(pushed_after_first_run, small_data_dir,
-                  output_dir) -> run_report.RunSummary:
+                  output_dir) -> run_summary.RunSummary:
   """The first run again, nothing changed."""
   return helpers.run_pipeline(small_data_dir, output_dir, train_steps=150,
                               **_RUN)
@@ -51,7 +51,7 @@ def unchanged_run(pushed_after_first_run, small_data_dir,
 
 @pytest.fixture(scope='module')
 def regressed_run(unchanged_run, small_data_dir,
-                  output_dir) -> run_report.RunSummary:
+                  output_dir) -> run_summary.RunSummary:
   """Same data, a model trained for 3 steps: clearly worse than the first."""
   return helpers.run_pipeline(small_data_dir, output_dir, train_steps=3,
                               **_RUN)
@@ -75,7 +75,7 @@ def test_report_shows_the_evaluation_of_the_pushed_model(first_run):
   assert metrics['']['auc'] >= helpers.SMALL_DATA_THRESHOLDS.min_auc
   assert (metrics['']['binary_accuracy'] >=
           helpers.SMALL_DATA_THRESHOLDS.min_accuracy)
-  report = run_report.format_summary(first_run)
+  report = run_summary.format_summary(first_run)
   assert (f"model      AUC {metrics['']['auc']:.3f}  "
           f"accuracy {metrics['']['binary_accuracy']:.3f}") in report
 
@@ -178,7 +178,7 @@ def test_regressed_model_is_not_blessed_and_nothing_is_pushed(
   assert regressed_run.blessed is False
   assert regressed_run.pushed_model is None
   assert helpers.pushed_versions(output_dir) == pushed_after_first_run
-  report = run_report.format_summary(regressed_run)
+  report = run_summary.format_summary(regressed_run)
   assert 'did not bless' in report
   # Both models' figures, and the failed check that withheld the blessing.
   metrics = eval_results.overall_metrics(regressed_run.evaluation)
@@ -217,4 +217,4 @@ def test_a_first_model_below_the_thresholds_is_not_blessed(
   assert run.pushed_model is None
   assert not local_paths.LocalPaths(tmp_path).serving_model_dir.exists()
   assert re.search(r'^  auc of the model: 0\.\d{4}, required at least 0\.93$',
-                   run_report.format_summary(run), re.MULTILINE)
+                   run_summary.format_summary(run), re.MULTILINE)

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 import helpers
 from local import paths
-from local import run_report
+from local import run_summary
 from local import span_data
 from models import features
 from models import push_destination
@@ -27,7 +27,7 @@ PERMISSIVE = dataclasses.replace(helpers.SMALL_DATA_THRESHOLDS, min_auc=0.8,
                                  min_accuracy=0.8, max_auc_regression=1.)
 
 
-def _run(data: Path, outputs: Path, **options) -> run_report.RunSummary:
+def _run(data: Path, outputs: Path, **options) -> run_summary.RunSummary:
   return helpers.run_pipeline(data, outputs, train_steps=60,
                               eval_thresholds=PERMISSIVE,
                               data_pattern=SPAN_FILES, **options)
@@ -78,16 +78,16 @@ def test_a_window_of_spans_no_op_without_new_data_and_backfills(
   assert second.pushed_model
   assert push_destination.version_record(second.pushed_model)['spans'] == [1, 2]
   assert 'Trained on spans 1, 2; evaluated on span 2.' in (
-      run_report.format_summary(second))
+      run_summary.format_summary(second))
 
   # The schedule fires with nothing new: one line, nothing run or written.
-  runs = run_report.run_ids(str(paths.LocalPaths(outputs).metadata_path))
+  runs = run_summary.run_ids(str(paths.LocalPaths(outputs).metadata_path))
   versions = _versions(outputs)
   result = helpers.run_local_runner(data, outputs)
   assert result.returncode == 0, result.stderr[-2000:]
   [line] = result.stdout.splitlines()
   assert line.startswith('No new span since span 2, trained at ')
-  assert run_report.run_ids(
+  assert run_summary.run_ids(
       str(paths.LocalPaths(outputs).metadata_path)) == runs
   assert _versions(outputs) == versions
 

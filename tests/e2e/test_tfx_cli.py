@@ -9,7 +9,7 @@ import helpers
 
 from pipeline import configs
 from local import paths
-from local import run_report
+from local import run_summary
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +47,7 @@ def test_tfx_cli_creates_and_runs_the_pipeline(tmp_path, small_data_dir):
   ran = _tfx(['run', 'create', f'--pipeline_name={configs.PIPELINE_NAME}'],
              env)
   assert ran.returncode == 0, ran.stderr[-3000:]
-  summary = run_report.latest_run(
+  summary = run_summary.latest_run(
       str(paths.LocalPaths(outputs).metadata_path))
   assert summary.node_states == {node: 'COMPLETE' for node in helpers.ALL_NODES}
   assert 'Pipeline run:' in ran.stdout

@@ -24,7 +24,7 @@ except AttributeError as e:
   missing = str(e)
 # What local_runner.py imports before the run.
 from tfx.orchestration import metadata
-from local import dag_runner, html_report, run_report
+from local import dag_runner, html_report, run_summary
 from pipeline import pipeline
 print(json.dumps({
     'deferred': deferred,
