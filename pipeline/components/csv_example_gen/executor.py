@@ -199,6 +199,43 @@ def _check_supported(output_config: example_gen_pb2.Output,
                      f'output_data_format={payload_format} is not supported.')
 
 
+
+def _chunks_split_by_hash(pipeline, input_base: str, pattern: str,
+                          window: List[int], declared: dict,
+                          output_config: example_gen_pb2.Output,
+                          split_names: List[str]):
+  """The window's rows as (split, block id, rows), each row in the split its
+  hash gives it, so it stays there from run to run; the older spans give
+  rows to the first split (train) only, the newest span is evaluated on."""
+  buckets = np.cumsum([
+      split.hash_buckets for split in output_config.split_config.splits
+  ]).tolist()
+  if window != [spans_lib.NO_SPANS]:
+    pattern = os.path.basename(pattern)  # in each span folder
+  prefix = {span: '' if span == spans_lib.NO_SPANS else f'{span}-'
+            for span in window}
+  newest = prefix[window[-1]]
+  return (
+      pipeline
+      | 'Read' >> CsvToExampleBlocks(
+          {prefix[span]: os.path.join(spans_lib.folder(input_base, span),
+                                      pattern)
+           for span in window}, declared)
+      | 'SplitByHash' >> beam.FlatMap(_split_by_hash, split_names, buckets)
+      | 'OlderSpansTrainOnly' >> beam.Filter(
+          lambda chunk: (chunk[0] == split_names[0] or
+                         chunk[1].startswith(newest))))
+
+
+def _write_empty_splits(split_dirs: Dict[str, str]) -> None:
+  """An empty file in each split no row hashed to, as CsvExampleGen
+  writes."""
+  for name, folder in split_dirs.items():
+    if not fileio.glob(os.path.join(folder, '*')):
+      with tf.io.TFRecordWriter(
+          os.path.join(folder, f'{_FILE_PREFIX}-{name}.gz'), 'GZIP'):
+        pass
+
 class Executor(base_beam_executor.BaseBeamExecutor):
   """Writes the CSV rows under input_base as tf.Examples, split as
   CsvExampleGen splits them."""
@@ -236,29 +273,9 @@ class Executor(base_beam_executor.BaseBeamExecutor):
 
     with self._make_beam_pipeline() as pipeline:
       if output_config.split_config.splits:  # one input, split by hash
-        buckets = np.cumsum([
-            split.hash_buckets for split in output_config.split_config.splits
-        ]).tolist()
-        # Each row split by its hash, so it stays in its split from run to
-        # run; only the newest span is evaluated on, the older ones give the
-        # rows of the first split (train).
-        pattern = input_config.splits[0].pattern
-        if window != [spans_lib.NO_SPANS]:
-          pattern = os.path.basename(pattern)  # in each span folder
-        prefix = {span: '' if span == spans_lib.NO_SPANS else f'{span}-'
-                  for span in window}
-        newest = prefix[window[-1]]
-        chunks = (
-            pipeline
-            | 'Read' >> CsvToExampleBlocks(
-                {prefix[span]: os.path.join(
-                    spans_lib.folder(input_base, span), pattern)
-                 for span in window}, declared)
-            | 'SplitByHash' >> beam.FlatMap(_split_by_hash, split_names,
-                                            buckets)
-            | 'OlderSpansTrainOnly' >> beam.Filter(
-                lambda chunk: (chunk[0] == split_names[0] or
-                               chunk[1].startswith(newest))))
+        chunks = _chunks_split_by_hash(pipeline, input_base,
+                                       input_config.splits[0].pattern, window,
+                                       declared, output_config, split_names)
       else:  # each input split is an output split
         chunks = [
             pipeline
@@ -271,12 +288,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
       _ = chunks | 'Write' >> beam.Map(_write, split_dirs, temp_dir)
 
     fileio.rmtree(temp_dir)
-    for name, folder in split_dirs.items():
-      if not fileio.glob(os.path.join(folder, '*')):
-        # No rows hash to this split: an empty file, as CsvExampleGen writes.
-        with tf.io.TFRecordWriter(
-            os.path.join(folder, f'{_FILE_PREFIX}-{name}.gz'), 'GZIP'):
-          pass
+    _write_empty_splits(split_dirs)
     for artifact in outputs:
       examples_utils.set_payload_format(artifact,
                                         example_gen_pb2.FORMAT_TF_EXAMPLE)
