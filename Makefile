@@ -49,7 +49,7 @@ clean:
 	rm -rf outputs
 
 # The template and this pipeline in alternating pairs at each scale (times
-# the bundled sample); writes docs/benchmarks.md, which says how long it takes.
+# the bundled sample); writes docs/performance.md, which says how long it takes.
 SCALES ?= 1 10 100
 bench: $(STAMP)
 	$(PY) -m bench.run --scales $(SCALES)

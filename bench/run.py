@@ -1,5 +1,5 @@
 """make bench: the TFX taxi template and this pipeline, in alternating pairs
-on the same data at each scale; results into docs/benchmarks.md.
+on the same data at each scale; results into docs/performance.md.
 
     python -m bench.run [--scales 1 10 100] [--pairs N] [--work-dir DIR]
 """
@@ -19,7 +19,7 @@ from bench import template
 from local import paths
 from pipeline import configs
 
-DOC = configs.PROJECT_ROOT / 'docs' / 'benchmarks.md'
+DOC = configs.PROJECT_ROOT / 'docs' / 'performance.md'
 _START, _END = '<!-- bench:start -->', '<!-- bench:end -->'
 _VENV_BIN = Path(sys.executable).parent
 # Pairs (template, then ours) per scale: this machine's run-to-run noise is
@@ -189,7 +189,7 @@ def write_doc(results: dict, command: str):
          latency_table(results['1']['serving_latency']), '']
         if 'serving_latency' in results.get('1', {}) else []),
       _END])
-  text = DOC.read_text() if DOC.exists() else f'# Benchmarks\n\n{_START}\n{_END}\n'
+  text = DOC.read_text() if DOC.exists() else f'# Performance\n\n{_START}\n{_END}\n'
   before, rest = text.split(_START, 1)
   DOC.write_text(before + generated + rest.split(_END, 1)[1])
 

@@ -1,5 +1,5 @@
 """Warm start against training from scratch: the eval AUC along the way
-(docs/benchmarks.md, "Warm start").
+(docs/performance.md, "Warm start").
 
     python -m bench.warm_start [--newest 5] [--work-dir DIR]
 
