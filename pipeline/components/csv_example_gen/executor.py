@@ -158,7 +158,8 @@ def _split_by_hash(block: Tuple[str, pa.Array], split_names: List[str],
 
 
 # gzip's fastest level: much faster to write than its default, for slightly
-# larger files that read as fast (docs/benchmarks.md).
+# larger files that read as fast (docs/performance.md, "gzip's fastest
+# level").
 _GZIP = tf.io.TFRecordOptions(compression_type='GZIP', compression_level=1)
 
 
