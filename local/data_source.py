@@ -30,9 +30,10 @@ def _span_folders(path: Path) -> dict:
           if p.is_dir() and spans_lib.number(p.name) is not None}
 
 
-# Undecodable bytes are ExampleGen's to report, with their line.
+# Undecodable bytes are ExampleGen's to report, with their line; a UTF-8
+# byte-order mark is no part of the header (utf-8-sig).
 def _header(path: Path) -> List[str]:
-  with path.open(newline='', errors='replace') as f:
+  with path.open(newline='', encoding='utf-8-sig', errors='replace') as f:
     return next(csv.reader(f), [])
 
 

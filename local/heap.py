@@ -14,7 +14,7 @@ _M_ARENA_MAX = -8  # glibc's malloc.h
 # glibc gives each thread that allocates while another does a heap (arena)
 # of its own, up to 8 per core, and what a step frees stays scattered over
 # them; the run's steps mostly hold one interpreter lock, so two are enough
-# (docs/benchmarks.md).
+# (docs/performance.md, "At most two malloc heaps").
 _ARENAS = 2
 
 # A count of younger collections that never comes: no full collection.
@@ -26,7 +26,8 @@ def long_lived():
   """Objects made inside (the libraries' imports: a million objects that
   live as long as the process) are frozen out of every later collection.
   No full collection runs inside either: each would walk the whole growing
-  heap, seconds in all (docs/benchmarks.md); young objects are still
+  heap, seconds in all (docs/performance.md, "No full collection during
+  the imports"); young objects are still
   collected, so what the imports drop is freed.
 
   Yields:

@@ -3,7 +3,8 @@
 The package's `__init__` imports all sixteen of TFX's components. A local run
 uses six, and two of the others load large libraries it never calls: the
 Tuner loads KerasTuner and with it Keras 3, the InfraValidator the
-Kubernetes client (time and memory in docs/benchmarks.md). Any import of a
+Kubernetes client (time and memory in docs/performance.md, "TFX's
+components imported on first use"). Any import of a
 TFX component module runs that `__init__` first, TFX's own input resolution
 included.
 """

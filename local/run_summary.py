@@ -176,7 +176,7 @@ def format_summary(summary: RunSummary) -> str:
   if read:
     lines.append(read)
   if summary.baseline_model:
-    lines.append(f'Baseline (last blessed model): {summary.baseline_model}')
+    lines.append(f'Baseline (the served model): {summary.baseline_model}')
   if summary.evaluation:
     lines += _evaluation_lines(summary.evaluation)
   if summary.serving_check:

@@ -1,6 +1,6 @@
 """A local run's process, quick to start and lean: every start-up tweak in
 one call. None changes what a run computes; each is measured in
-docs/performance.md.
+docs/performance.md, "The local run's process".
 """
 
 import contextlib

@@ -80,7 +80,8 @@ DATA_GATE = DataGateThresholds()
 # --- Transform ---------------------------------------------------------------
 # tf.Transform builds the graph once, in TF1 style, instead of tracing
 # preprocessing_fn as tf.functions for each analysis phase and the export;
-# the output graph serves the same in TF2 (docs/benchmarks.md). For TFX's
+# the output graph serves the same in TF2 (docs/performance.md,
+# "Transform in TF1 graph mode"). For TFX's
 # Transform (cluster runs): the in-memory one of local runs has this mode
 # only (pipeline/in_process/transform/).
 TRANSFORM_TF_COMPAT_V1 = True
@@ -92,7 +93,7 @@ TRAIN_STEPS = 300
 EVAL_STEPS = 15
 
 # Start training from the serving model's weights (models/warm_start.py);
-# measured in docs/benchmarks.md.
+# measured in docs/performance.md, "Warm start".
 WARM_START = False
 
 # Passed to run_fn as custom_config['hparams'].
@@ -139,7 +140,8 @@ SERVING_CHECK_TIMEOUT = 300  # seconds for loading and querying
 # this machine, where TFX is installed, and ignores it.
 _NO_TFX_STAGING = '--sdk_container_image=unused-by-the-direct-runner'
 # In memory, one worker: Beam worker processes each import TensorFlow, TFMA
-# and TFX first and hold hundreds of MB (docs/benchmarks.md). ExampleGen is
+# and TFX first and hold hundreds of MB (docs/performance.md, "Beam in
+# memory, one worker"). ExampleGen is
 # the one Beam step of a local run (create_pipeline(without_beam=True)).
 BEAM_PIPELINE_ARGS = [
     '--direct_running_mode=in_memory',

@@ -82,9 +82,9 @@ def create_pipeline(
     metadata_connection_config: the ML Metadata store (local runs).
     beam_pipeline_args: Beam options (default: configs.BEAM_PIPELINE_ARGS).
     without_beam: StatisticsGen, Transform and the Evaluator compute in their
-      own process, without a Beam pipeline (pipeline/components/
-      statistics_gen/, transform/ and evaluator/), and the ServingCheck
-      waits for the Evaluator (local runs).
+      own process, without a Beam pipeline (pipeline/in_process/), and the
+      ServingCheck waits for the Evaluator (local runs; `local_runner.py
+      --with-beam` sets it False).
     enable_cache: reuse the outputs of executions with the same inputs.
     image: the container image the tasks run (cluster runs), recorded with
       each pushed version.
@@ -151,7 +151,8 @@ def create_pipeline(
                                rows=configs.SERVING_CHECK_ROWS)
   if without_beam:
     # One machine: the Evaluator's models and the check's process would
-    # otherwise be in memory at once (docs/performance.md).
+    # otherwise be in memory at once (docs/performance.md, "The serving
+    # check after the Evaluator").
     serving_check.add_upstream_node(evaluator)
   # A model both blessings passed becomes the newest version at the push
   # destination, with its record and training statistics.

@@ -75,8 +75,10 @@ SMALL_DATA_THRESHOLDS = dataclasses.replace(
 def run_pipeline(data_dir: Path, output_dir: Path, train_steps: int,
                  eval_thresholds=SMALL_DATA_THRESHOLDS, **options):
   """create_pipeline(...) through the local runner's DAG runner, as
-  local_runner.py wires it, in this process, with more of its options if
-  given; returns the run's RunSummary."""
+  local_runner.py wires it (the in-process steps unless options say
+  without_beam=False), in this process, with more of its options if given;
+  returns the run's RunSummary."""
+  options.setdefault('without_beam', True)
   from tfx.orchestration import metadata  # pylint: disable=g-import-not-at-top
   from local import dag_runner  # pylint: disable=g-import-not-at-top
   from local import run_summary  # pylint: disable=g-import-not-at-top

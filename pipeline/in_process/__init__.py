@@ -6,7 +6,8 @@ local run (`create_pipeline(without_beam=True)`, what `local_runner.py`
 passes) uses these in place of TFX's executors; Kubeflow and Vertex AI run
 TFX's. Each reads and writes exactly what TFX's component does, so every
 step downstream is the same. `local_runner.py --with-beam` turns all three
-off; docs/performance.md has what each gains.
+off; docs/performance.md, "Steps computed in the run's process", has what
+each gains.
 
 | module | replaces | how | proven equal by |
 | --- | --- | --- | --- |

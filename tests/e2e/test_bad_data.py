@@ -63,6 +63,10 @@ GATE_CASES = {
         r'big_tip: label: expected both classes; no rider tipped'),
     'unit change': (
         _scale_fare, r'fare: drift: The approximate Jensen-Shannon divergence'),
+    'infinite numbers': (  # 40 rows
+        _set('trip_miles', 'inf', every=375),
+        r'trip_miles: nonfinite: expected finite numbers; the train split '
+        r'holds \d+ inf'),
     'mass missing values': (
         _set('fare', '', every=2),
         r'fare: missing: expected at most \d+\.\d% of rows empty .*seen 5\d\.\d%'),

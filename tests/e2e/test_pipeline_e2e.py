@@ -22,9 +22,6 @@ pytestmark = pytest.mark.e2e
 
 # Every run of this module, as local_runner.py runs, with the same options so
 # the unchanged and the regressed run can reuse the first run's steps.
-_RUN = dict(without_beam=True)
-
-
 @pytest.fixture(scope='module')
 def output_dir(tmp_path_factory) -> Path:
   return tmp_path_factory.mktemp('outputs')
@@ -32,8 +29,7 @@ def output_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope='module')
 def first_run(small_data_dir, output_dir) -> run_summary.RunSummary:
-  return helpers.run_pipeline(small_data_dir, output_dir, train_steps=150,
-                              **_RUN)
+  return helpers.run_pipeline(small_data_dir, output_dir, train_steps=150)
 
 
 @pytest.fixture(scope='module')
@@ -45,16 +41,14 @@ def pushed_after_first_run(first_run, output_dir) -> dict:
 def unchanged_run(pushed_after_first_run, small_data_dir,
                   output_dir) -> run_summary.RunSummary:
   """The first run again, nothing changed."""
-  return helpers.run_pipeline(small_data_dir, output_dir, train_steps=150,
-                              **_RUN)
+  return helpers.run_pipeline(small_data_dir, output_dir, train_steps=150)
 
 
 @pytest.fixture(scope='module')
 def regressed_run(unchanged_run, small_data_dir,
                   output_dir) -> run_summary.RunSummary:
   """Same data, a model trained for 3 steps: clearly worse than the first."""
-  return helpers.run_pipeline(small_data_dir, output_dir, train_steps=3,
-                              **_RUN)
+  return helpers.run_pipeline(small_data_dir, output_dir, train_steps=3)
 
 
 def test_first_run_completes_every_node_and_pushes_one_version(
@@ -211,7 +205,7 @@ def test_a_first_model_below_the_thresholds_is_not_blessed(
     small_data_dir, tmp_path):
   # The configured floors, on a model trained for a few steps.
   run = helpers.run_pipeline(small_data_dir, tmp_path, train_steps=3,
-             eval_thresholds=configs.EVAL_THRESHOLDS)
+                             eval_thresholds=configs.EVAL_THRESHOLDS)
   assert run.baseline_model is None
   assert run.blessed is False
   assert run.pushed_model is None

@@ -92,6 +92,13 @@ def test_a_single_file_and_a_folder_are_both_accepted(tmp_path, bundled_rows):
       tmp_path, '*.csv', [path])
 
 
+def test_a_byte_order_mark_before_the_header_is_no_part_of_it(
+    tmp_path, bundled_rows):
+  path = helpers.write_csv(tmp_path / 'excel.csv', bundled_rows[:5])
+  path.write_bytes('\ufeff'.encode() + path.read_bytes())
+  assert _check(path).files == [path]
+
+
 @pytest.mark.e2e
 def test_rows_of_the_wrong_type_stop_the_run_at_example_gen_naming_the_line(
     tmp_path, bundled_rows):

@@ -106,6 +106,14 @@ def test_same_splits_as_csv_example_gen_on_bundled_rows(tmp_path, monkeypatch):
   assert len(list((tmp_path / 'ours' / 'Split-eval').iterdir())) > 1
 
 
+def test_a_byte_order_mark_changes_no_column_name(csv_dir, tmp_path):
+  _, plain = _run(csv_example_gen.Executor, csv_dir, tmp_path / 'plain')
+  for part in csv_dir.iterdir():  # as a spreadsheet saves "CSV UTF-8"
+    part.write_bytes('\ufeff'.encode() + part.read_bytes())
+  _, marked = _run(csv_example_gen.Executor, csv_dir, tmp_path / 'marked')
+  assert marked == plain
+
+
 def test_input_splits_are_kept(csv_dir, tmp_path):
   (csv_dir / 'train').mkdir()
   (csv_dir / 'eval').mkdir()

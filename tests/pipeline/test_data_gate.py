@@ -78,3 +78,15 @@ def test_the_allowlist_tolerates_what_it_names(bundled, bundled_stats):
   allowing = dataclasses.replace(LIMITS, allowed=('fare:drift',))
   assert checks.split_tolerated(problems, allowing) == ([], problems)
   assert checks.split_tolerated(problems, LIMITS) == (problems, [])
+
+
+def test_numbers_that_are_not_finite_are_named(bundled, bundled_stats):
+  damaged = bundled.copy()
+  damaged.loc[:39, 'trip_miles'] = float('inf')
+  damaged.loc[:2, 'fare'] = float('-inf')
+  found = [str(p) for p in checks.nonfinite_problems(_stats(damaged), 'train')]
+  assert found == [
+      'fare: nonfinite: expected finite numbers; the train split holds 3 -inf',
+      'trip_miles: nonfinite: expected finite numbers; the train split holds '
+      '40 inf']
+  assert checks.nonfinite_problems(bundled_stats, 'train') == []

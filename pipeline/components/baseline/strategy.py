@@ -17,14 +17,19 @@ def served_model_uri(push_destination: str) -> str:
 
 class PreviousBlessedModelStrategy(
     latest_blessed_model_strategy.LatestBlessedModelStrategy):
-  """The served model, or else the latest blessed model, other than the
-  candidate (channel 'candidate').
+  """The served model, if it is not the candidate (channel 'candidate').
 
-  The served model is the one at the push destination: after
-  `taxi-tips models rollback` it is older than the latest blessed model,
-  and a new model must beat what serves. A model is not its own baseline:
-  so a re-run whose Trainer is cached resolves the same baseline as the run
-  that trained the model, and the Evaluator and Pusher stay cached too.
+  The served model is the one the newest version at the push destination
+  holds: the last model pushed, or after `taxi-tips models rollback` the one
+  restored; a new model must beat what serves. A blessed model that was
+  never pushed (the serving check failed, or a backfill held it back) is no
+  baseline. Before the first push there is none, and only the value
+  thresholds decide: the rule of the cluster's LatestPushedModel
+  (component.py), which there compares the candidate with itself.
+
+  A model is not its own baseline: so a re-run whose Trainer is cached
+  resolves the same baseline as the run that trained the model, and the
+  Evaluator and Pusher stay cached too.
   """
 
   def __init__(self, push_destination: str = ''):
@@ -34,9 +39,9 @@ class PreviousBlessedModelStrategy(
   def resolve_artifacts(self, store, input_dict):
     candidates = input_dict['candidate']
     candidate_ids = {model.id for model in candidates}
-    models = [m for m in input_dict['model'] if m.id not in candidate_ids]
     served = served_model_uri(self._push_destination)
-    serving = [m for m in models if served and m.uri == served]
-    others = {'model': serving[-1:] or models,
+    serving = [m for m in input_dict['model']
+               if served and m.uri == served and m.id not in candidate_ids]
+    others = {'model': serving[-1:],
               'model_blessing': input_dict['model_blessing']}
     return dict(super().resolve_artifacts(store, others), candidate=candidates)

@@ -16,6 +16,7 @@ import pyarrow as pa
 from pyarrow import csv as pa_csv
 import pyarrow.compute as pc
 from tensorflow_metadata.proto.v0 import schema_pb2
+from tfx.utils import io_utils
 
 from pipeline import configs
 from pipeline.components.csv_example_gen.example_encoding import ColumnType
@@ -114,6 +115,19 @@ def _line_of_ragged_row(path: str, columns: int) -> Tuple[int, int]:
       if row and len(row) != columns:
         return line, len(row)
   return 0, columns
+
+
+# What a spreadsheet saving "CSV UTF-8" puts before the header.
+_BYTE_ORDER_MARK = '\ufeff'
+
+
+def header(path: str) -> List[str]:
+  """A CSV file's header; a UTF-8 byte-order mark before it is no part of
+  the first column's name."""
+  names = io_utils.load_csv_column_names(path)
+  if names and names[0].startswith(_BYTE_ORDER_MARK):
+    names[0] = names[0][len(_BYTE_ORDER_MARK):]
+  return names
 
 
 def _binary_blocks(f, column_names: List[str]) -> Iterable[pa.RecordBatch]:

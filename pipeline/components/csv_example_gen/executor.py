@@ -122,9 +122,9 @@ class CsvToExampleBlocks(beam.PTransform):
         raise RuntimeError(f'Split pattern {pattern} matches no files.')
       files += [(f'{prefix}{index:05d}', path)
                 for index, path in enumerate(matched)]
-    column_names = io_utils.load_csv_column_names(files[0][1])
+    column_names = csv_blocks.header(files[0][1])
     for _, path in files[1:]:
-      if io_utils.load_csv_column_names(path) != column_names:
+      if csv_blocks.header(path) != column_names:
         raise RuntimeError(
             f'{path} has a different header than {files[0][1]}.')
 
@@ -158,7 +158,8 @@ def _split_by_hash(block: Tuple[str, pa.Array], split_names: List[str],
 
 
 # gzip's fastest level: much faster to write than its default, for slightly
-# larger files that read as fast (docs/benchmarks.md).
+# larger files that read as fast (docs/performance.md, "gzip's fastest
+# level").
 _GZIP = tf.io.TFRecordOptions(compression_type='GZIP', compression_level=1)
 
 

@@ -6,6 +6,7 @@ allowlist is tolerated. Statistics are TFDV's, one split's dataset.
 """
 
 import dataclasses
+import math
 from typing import Iterable, List, Optional
 
 import tensorflow_data_validation as tfdv
@@ -24,7 +25,7 @@ _DRIFT = (anomalies_pb2.AnomalyInfo.COMPARATOR_L_INFTY_HIGH,
 @dataclasses.dataclass(frozen=True)
 class Problem:
   feature: str  # '*' for the dataset as a whole
-  check: str  # schema, rows, label, missing, drift, vanished
+  check: str  # schema, nonfinite, rows, label, missing, drift, vanished
   detail: str  # what was expected and what was seen
 
   @property
@@ -76,6 +77,35 @@ def row_problems(stats: _Stats, limits: configs.DataGateThresholds
     return []
   return [Problem('*', 'rows', f'expected at least {limits.min_rows} rows, '
                   f'seen {stats.num_examples}')]
+
+
+def _count_at(numbers: statistics_pb2.NumericStatistics, edge: float) -> int:
+  """Values equal to edge (an infinity), from the standard histogram."""
+  buckets = numbers.histograms[0].buckets if numbers.histograms else []
+  return round(sum(b.sample_count for b in buckets
+                   if b.low_value == b.high_value == edge))
+
+
+def nonfinite_problems(stats: _Stats, split: str) -> List[Problem]:
+  """Numbers that are NaN or infinite: nothing learns from them, and one
+  such value distorts every mean and scale Transform computes."""
+  found = []
+  for feature in stats.features:
+    if feature.WhichOneof('stats') != 'num_stats':
+      continue
+    numbers = feature.num_stats
+    seen = []
+    nan = numbers.histograms[0].num_nan if numbers.histograms else 0
+    if nan:
+      seen.append(f'{nan} NaN')
+    for edge, word in ((math.inf, 'inf'), (-math.inf, '-inf')):
+      if edge in (numbers.max, numbers.min):
+        seen.append(f'{_count_at(numbers, edge) or "some"} {word}')
+    if seen:
+      name = (feature.path.step[:1] or [feature.name])[0]
+      found.append(Problem(name, 'nonfinite', f'expected finite numbers; '
+                           f'the {split} split holds {", ".join(seen)}'))
+  return found
 
 
 def label_problems(stats: _Stats, limits: configs.DataGateThresholds

@@ -99,8 +99,12 @@ def find_problems(statistics, anomalies, schema: schema_pb2.Schema,
   found = []
   for split in artifact_utils.decode_split_names(anomalies.split_names):
     found += checks.schema_problems(_anomalies(anomalies, split), split)
-  train = stats_artifact_utils.load_statistics(
-      statistics, configs.TRAIN_SPLIT).proto().datasets[0]
+  by_split = {split: stats_artifact_utils.load_statistics(
+      statistics, split).proto().datasets[0]
+              for split in (configs.TRAIN_SPLIT, configs.EVAL_SPLIT)}
+  for split, stats in by_split.items():
+    found += checks.nonfinite_problems(stats, split)
+  train = by_split[configs.TRAIN_SPLIT]
   found += checks.row_problems(train, limits)
   found += checks.label_problems(train, limits)
   if baseline_statistics is not None:

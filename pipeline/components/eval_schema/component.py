@@ -5,7 +5,7 @@ TFMA decodes every column its schema names (every column there is, without
 one) into each example's record, and then splits those records example by
 example. The model's signatures and the label (`transform_features`) read
 the serialized examples instead, so slicing is all the decoded columns are
-for (docs/benchmarks.md).
+for (docs/performance.md, "The Evaluator decodes only the slice columns").
 """
 
 import os

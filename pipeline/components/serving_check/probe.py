@@ -32,7 +32,8 @@ def _tensorflow_runtime_only():
 
   That `__init__` imports TensorFlow's whole Python API, some 2,600 modules
   with Keras among them: twice the time and ~60 MB more than the runtime and
-  the SavedModel loader imported below (docs/benchmarks.md). A model server
+  the SavedModel loader imported below (docs/performance.md, "The probe
+  loads TensorFlow's runtime only"). A model server
   has neither. What remains of the `__init__`: TF2 behaviour (eager
   execution, resource variables, control flow v2), set before any of
   TensorFlow's modules load as it sets it, and TensorFlow's dynamically

@@ -4,10 +4,10 @@ batches in this process.
 TFDV computes statistics with combiners over Arrow record batches; Beam only
 distributes them. On one machine Beam's pipeline costs more than the
 statistics, even with a worker process per core at the largest scale
-measured (docs/benchmarks.md), so this runs the same combiners (TFDV's
-in-memory set) over the batches one after another and writes what TFX's
-StatisticsGen writes: one DatasetFeatureStatisticsList per split, in
-`Split-<name>/FeatureStats.pb`.
+measured (docs/performance.md, "StatisticsGen without Beam"), so this runs
+the same combiners (TFDV's in-memory set) over the batches one after
+another and writes what TFX's StatisticsGen writes: one
+DatasetFeatureStatisticsList per split, in `Split-<name>/FeatureStats.pb`.
 """
 
 import os
