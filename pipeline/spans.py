@@ -89,7 +89,7 @@ def window(data_root: str, size: int, newest: Optional[int] = None
 
 
 def describe(spans: List[int]) -> str:
-  """'span 3', 'spans 1, 2, 3', or 'all the data' for a root without spans."""
+  """'span 3', 'spans 1, 2, 3', or 'all the data (no spans)'."""
   if spans == [NO_SPANS]:
     return 'all the data (no spans)'
   return f'span{"s" if len(spans) > 1 else ""} {", ".join(map(str, spans))}'

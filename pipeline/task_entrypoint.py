@@ -103,8 +103,8 @@ def executor_input_for_tfx(executor_input: dict, inputs_spec: dict) -> dict:
 def _flag_index(argv: List[str], flag: str) -> int:
   """The index of flag's value in argv, or -1.
 
-  Either `--flag value` or `--flag=value` (then the value is rewritten in
-  place as `--flag=...`).
+  Either `--flag value` or `--flag=value`; the latter is split in place into
+  `--flag` and `value`, so the value can be replaced by index.
   """
   for i, arg in enumerate(argv):
     if arg == flag and i + 1 < len(argv):
