@@ -1,5 +1,7 @@
-"""Compiles the taxi-tips pipeline for Kubeflow Pipelines 2.x or Vertex AI,
-and deploys, runs and schedules it on a Kubeflow Pipelines cluster.
+"""Compiles, deploys, runs and schedules the taxi-tips pipeline on a cluster.
+
+It compiles the pipeline for Kubeflow Pipelines 2.x or Vertex AI, and
+deploys, runs and schedules it on a Kubeflow Pipelines cluster.
 
 The file `tfx pipeline create --engine=vertex --pipeline_path=...` loads:
 with no command it compiles for Vertex AI. The commands are in

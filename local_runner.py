@@ -70,8 +70,10 @@ _PROGRESS = re.compile(r'Component \S+ is (running|finished)')
 
 
 def _console_filter(record: logging.LogRecord) -> bool:
-  """The console shows component progress and errors, tracebacks only in the
-  log file."""
+  """Whether the console shows a record: component progress and errors.
+
+  Tracebacks go to the log file only.
+  """
   return ((record.levelno >= logging.ERROR and not record.exc_info) or
           bool(_PROGRESS.match(record.getMessage())))
 
@@ -113,8 +115,10 @@ def _create_pipeline(args, source, paths):
 
 
 def _report(paths, started: float, failure, log_file: Path) -> int:
-  """Prints the run's summary and report (and why it failed); returns the
-  exit status."""
+  """Prints the run's summary and report (and why it failed).
+
+  Returns the exit status.
+  """
   # pylint: disable=g-import-not-at-top
   from local import html_report
   from local import run_summary

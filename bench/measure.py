@@ -1,6 +1,9 @@
-"""What one pipeline run cost and produced: wall time and peak memory of the
-process tree, per-component durations from ML Metadata, and the trained
-model's accuracy and AUC on the run's own eval split."""
+"""Measures one pipeline run: what it cost and what it produced.
+
+The wall time and peak memory of the process tree, per-component durations
+from ML Metadata, and the trained model's accuracy and AUC on the run's own
+eval split.
+"""
 
 import collections
 import dataclasses
@@ -65,8 +68,10 @@ def _tree_pss_kb(root: int) -> int:
 
 
 def run_measured(command, cwd: Path, env: dict, log: Path) -> Run:
-  """Runs command to completion, sampling the memory of its process tree
-  every _SAMPLE_SECONDS."""
+  """Runs command to completion, sampling its process tree's memory.
+
+  The memory of the process tree is sampled every _SAMPLE_SECONDS.
+  """
   start = time.monotonic()
   peak_kb = 0
   finished = threading.Event()
@@ -121,10 +126,13 @@ def _big_tip(features) -> int:
 
 
 def eval_quality(metadata_db: Path, run_dir: Path) -> Dict[str, float]:
-  """Accuracy (threshold 0.5) and AUC of the newest trained model on the
-  eval split of the newest ExampleGen output, through its serving signature
-  (raw tf.Examples in, probability out), the same code for both pipelines.
-  Relative artifact URIs are relative to run_dir, where the run started."""
+  """Accuracy and AUC of the newest trained model on the newest eval split.
+
+  Accuracy at threshold 0.5 and AUC, on the eval split of the newest
+  ExampleGen output, through the model's serving signature (raw tf.Examples
+  in, probability out), the same code for both pipelines. Relative artifact
+  URIs are relative to run_dir, where the run started.
+  """
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
   store = metadata.read_only_store(metadata_db)
@@ -146,9 +154,12 @@ def eval_quality(metadata_db: Path, run_dir: Path) -> Dict[str, float]:
 
 
 def serving_latency(metadata_db: Path, run_dir: Path, work: Path) -> dict:
-  """Request latency of the newest trained model, loaded as a model server
-  loads it (serving_check/probe.py) in a process pinned to one core, with
-  rows of the eval split: signature -> request size -> p50/p99/rows per s."""
+  """Request latency of the newest trained model, per signature and size.
+
+  The model is loaded as a model server loads it (serving_check/probe.py),
+  in a process pinned to one core, and sent rows of the eval split. The
+  result: signature -> request size -> p50/p99/rows per s.
+  """
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from models import signatures  # pylint: disable=g-import-not-at-top
   from models.model import PREDICTION_KEY  # pylint: disable=g-import-not-at-top

@@ -1,5 +1,7 @@
-"""make bench: the TFX taxi template and this pipeline, in alternating pairs
-on the same data at each scale; results into docs/performance.md.
+"""make bench: this pipeline and the TFX taxi template, measured side by side.
+
+The TFX taxi template and this pipeline run in alternating pairs on the same
+data at each scale; results go into docs/performance.md.
 
     python -m bench.run [--scales 1 10 100] [--pairs N] [--work-dir DIR]
 """
@@ -32,8 +34,11 @@ _COMPONENTS = ('CsvExampleGen', 'StatisticsGen', 'SchemaGen', 'ExampleValidator'
 
 
 def _env() -> dict:
-  """The environment of a measured run: the caller's, without the settings
-  this project's Makefile exports (local_runner.py sets what it needs)."""
+  """The environment of a measured run, without the Makefile's settings.
+
+  The caller's environment, without the settings this project's Makefile
+  exports (local_runner.py sets what it needs).
+  """
   env = dict(os.environ, PATH=f'{_VENV_BIN}:{os.environ["PATH"]}')
   for name in ('PYTHONPATH', 'DATA_PATH', 'OUTPUT_DIR', 'TF_USE_LEGACY_KERAS',
                'PYTHONDONTWRITEBYTECODE'):
@@ -42,10 +47,13 @@ def _env() -> dict:
 
 
 def _template_env() -> dict:
-  """The template as generated: Keras 3, as its users run it (with
+  """The environment of the template's runs: Keras 3, as generated.
+
+  The template as generated: Keras 3, as its users run it (with
   TF_USE_LEGACY_KERAS, AutoGraph converts Keras 2 in its Trainer: ~25 s
   more). NO_GCE_CHECK stops google.auth probing for a Google Cloud metadata
-  server: the template's fastest configuration, and the one measured."""
+  server: the template's fastest configuration, and the one measured.
+  """
   return dict(_env(), NO_GCE_CHECK='True')
 
 
@@ -62,8 +70,9 @@ def _result(run: measure.Run, metadata_db: Path, log: Path, run_dir: Path,
 
 
 def median_run(runs: list) -> dict:
-  """The run of median wall time, with every run's wall time and the largest
-  peak memory of them all.
+  """The run of median wall time, with figures from every run.
+
+  It carries every run's wall time and the largest peak memory of them all.
 
   Args:
     runs: _result()s of one pipeline at one scale (an odd number of them

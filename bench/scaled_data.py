@@ -1,5 +1,8 @@
-"""Writes the bundled sample at N times its size: rows resampled with small
-jitter, so larger runs see new values, not literal copies."""
+"""Writes the bundled sample at N times its size.
+
+Rows are resampled with small jitter, so larger runs see new values, not
+literal copies.
+"""
 
 import csv
 from decimal import Decimal
@@ -19,7 +22,9 @@ def _jitter(value: str, scale: float, places: int) -> str:
 
 def write_scaled(source: Path, target: Path, times: int) -> int:
   """Writes `times` x the rows of source to target; returns the row count.
-  1x copies the file unchanged."""
+
+  1x copies the file unchanged.
+  """
   target.parent.mkdir(parents=True, exist_ok=True)
   with open(source, newline='') as f:
     reader = csv.DictReader(f)

@@ -1,5 +1,7 @@
-"""The TFX taxi template, copied from the installed tfx with every step
-enabled: the reference this project is measured against."""
+"""The TFX taxi template, the reference this project is measured against.
+
+It is copied from the installed tfx with every step enabled.
+"""
 
 from pathlib import Path
 import re
@@ -10,8 +12,11 @@ _PIPELINE = Path('pipeline') / 'pipeline.py'
 
 
 def enable_every_step(pipeline_py: str) -> str:
-  """Uncomments each `components.append(...)` and moves ExampleValidator out
-  of the `else:` branch it is nested in (it only ran with a schema file)."""
+  """The template's pipeline source with every step enabled.
+
+  Uncomments each `components.append(...)` and moves ExampleValidator out
+  of the `else:` branch it is nested in (it only ran with a schema file).
+  """
   source = re.sub(r'^(\s*)# (components\.append\(\w+\))', r'\1\2',
                   pipeline_py, flags=re.M)
   start = source.index('    # Performs anomaly detection')

@@ -1,5 +1,6 @@
-"""Warm start against training from scratch: the eval AUC along the way
-(docs/performance.md, "Warm start").
+"""Warm start against training from scratch: the eval AUC along the way.
+
+See docs/performance.md, "Warm start".
 
     python -m bench.warm_start [--newest 5] [--work-dir DIR]
 
@@ -60,10 +61,12 @@ def _uri(outputs: Path, node: str, key: str, execution: int) -> str:
 
 
 def _curve(model, train, evaluation, steps: int) -> list:
-  """(step, eval AUC) every EVERY_STEPS steps of one training run (Keras
-  epochs of EVERY_STEPS steps share the dataset's iterator). The weights
-  scored are the raw ones: the moving average replaces them only at the
-  end of training."""
+  """(step, eval AUC) every EVERY_STEPS steps of one training run.
+
+  Keras epochs of EVERY_STEPS steps share the dataset's iterator. The
+  weights scored are the raw ones: the moving average replaces them only at
+  the end of training.
+  """
   curve = []
 
   class Score(tf.keras.callbacks.Callback):

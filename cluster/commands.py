@@ -1,5 +1,7 @@
-"""The cluster commands of kubeflow_runner.py: compile the package, and
-deploy, run and schedule it on a Kubeflow Pipelines cluster.
+"""The cluster commands of kubeflow_runner.py: compile, deploy, run, schedule.
+
+They compile the package, and deploy, run and schedule it on a Kubeflow
+Pipelines cluster.
 
     python kubeflow_runner.py compile [--target kfp|vertex] [--span N] [--output-dir DIR]
 

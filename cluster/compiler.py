@@ -107,9 +107,12 @@ def _complete(spec: dict, tfx_pipeline, settings) -> None:
 
 
 def _fingerprint_input(spec: dict, example_gen_id: str) -> None:
-  """Adds the uncached data-fingerprint task and makes its output a
-  parameter of ExampleGen, so ExampleGen's cache key changes with the data
-  (pipeline/components/data_fingerprint.py)."""
+  """Keys ExampleGen's cache on its data with the data-fingerprint task.
+
+  Adds the uncached data-fingerprint task and makes its output a parameter
+  of ExampleGen, so ExampleGen's cache key changes with the data
+  (pipeline/components/data_fingerprint.py).
+  """
   from pipeline.components import data_fingerprint
 
   tasks = spec['root']['dag']['tasks']
@@ -208,8 +211,10 @@ def task_names(package: Path) -> List[str]:
 
 
 def _rewrite(package: Path, change) -> None:
-  """Applies change to the PipelineSpec in a YAML (KFP) or JSON (Vertex AI
-  PipelineJob) package."""
+  """Applies change to the PipelineSpec in a compiled package.
+
+  The package is a YAML (KFP) or JSON (Vertex AI PipelineJob) file.
+  """
   if package.suffix == '.json':
     job = json.loads(package.read_text())
     change(job['pipelineSpec'])

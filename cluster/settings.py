@@ -1,5 +1,7 @@
-"""Where and how the pipeline runs on a cluster: Kubeflow Pipelines 2.x on
-GKE ('kfp') or Vertex AI Pipelines ('vertex').
+"""Where and how the pipeline runs on a cluster.
+
+The targets: Kubeflow Pipelines 2.x on GKE ('kfp') or Vertex AI Pipelines
+('vertex').
 
 kubeflow_runner.py reads these; each setting of KubeflowSettings has an
 environment variable (KUBEFLOW_ENV), so one image and one checkout serve
@@ -46,8 +48,10 @@ class Resources:
 
   @property
   def beam_workers(self) -> int:
-    """Beam workers that fit the CPU limit (the DirectRunner's default, 0,
-    takes one per CPU of the node)."""
+    """Beam workers that fit the CPU limit.
+
+    The DirectRunner's default, 0, takes one per CPU of the node.
+    """
     return max(1, int(self.cpu))
 
 

@@ -29,9 +29,12 @@ from local import heap
 
 
 class _SerializedMetadata(metadata.Metadata):
-  """An ML Metadata connection that one node at a time uses: every node's
-  connection opens the same SQLite file, and the launcher's steps that read
-  and write it are short next to the executors, which run unlocked."""
+  """An ML Metadata connection that one node at a time uses.
+
+  Every node's connection opens the same SQLite file, and the launcher's
+  steps that read and write it are short next to the executors, which run
+  unlocked.
+  """
 
   _lock = threading.RLock()
 

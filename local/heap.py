@@ -1,6 +1,8 @@
-"""The run's own process memory: the libraries' objects kept out of Python's
-collections, few malloc heaps, and what a finished step freed handed back
-to the system."""
+"""Keeps the run's own process memory small.
+
+The libraries' objects kept out of Python's collections, few malloc heaps,
+and what a finished step freed handed back to the system.
+"""
 
 import contextlib
 import ctypes
@@ -23,11 +25,12 @@ _NEVER = 2**31 - 1
 
 @contextlib.contextmanager
 def long_lived():
-  """Objects made inside (the libraries' imports: a million objects that
-  live as long as the process) are frozen out of every later collection.
-  No full collection runs inside either: each would walk the whole growing
-  heap, seconds in all (docs/performance.md, "No full collection during
-  the imports"); young objects are still
+  """A block whose objects are frozen out of every later collection.
+
+  The objects made inside are the libraries' imports: a million objects that
+  live as long as the process. No full collection runs inside either: each
+  would walk the whole growing heap, seconds in all (docs/performance.md,
+  "No full collection during the imports"); young objects are still
   collected, so what the imports drop is freed.
 
   Yields:
@@ -43,17 +46,21 @@ def long_lived():
 
 
 def release_freed_memory():
-  """Hands what a finished step freed back to the system: its objects'
-  reference cycles (a Keras model is full of them) and the heap pages they
-  leave empty, so the steps after it, and the serving check's process beside
-  them, start from less."""
+  """Hands what a finished step freed back to the system.
+
+  That is its objects' reference cycles (a Keras model is full of them) and
+  the heap pages they leave empty, so the steps after it, and the serving
+  check's process beside them, start from less.
+  """
   gc.collect()
   if _malloc_trim:
     _malloc_trim(0)
 
 
 def limit_malloc_arenas():
-  """At most _ARENAS heaps for this process's threads; call before they
-  start."""
+  """At most _ARENAS heaps for this process's threads.
+
+  Call before they start.
+  """
   if _mallopt:
     _mallopt(_M_ARENA_MAX, _ARENAS)

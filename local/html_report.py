@@ -21,9 +21,12 @@ LATEST = 'latest.html'
 
 def _gate_decision(summary: run_summary.RunSummary,
                    paths: local_paths.LocalPaths) -> Optional[str]:
-  """The gate's decision folder. ML Metadata records no output of a failed
-  step, but the gate wrote its decision first, where TFX's local
-  orchestrator puts an execution's outputs: <root>/<node>/<key>/<id>."""
+  """The gate's decision folder, also when its step failed.
+
+  ML Metadata records no output of a failed step, but the gate wrote its
+  decision first, where TFX's local orchestrator puts an execution's
+  outputs: <root>/<node>/<key>/<id>.
+  """
   if summary.gate_decision or GATE_NODE not in summary.execution_ids:
     return summary.gate_decision
   return os.path.join(paths.pipeline_root, GATE_NODE, run_summary.DECISION_KEY,
@@ -66,8 +69,9 @@ def run_inputs(summary: run_summary.RunSummary, paths: local_paths.LocalPaths,
 def write_report(summary: run_summary.RunSummary,
                  paths: local_paths.LocalPaths,
                  failure: Optional[str] = None) -> Path:
-  """Writes <reports>/<run>.html, and copies it to latest.html if the run is
-  the newest.
+  """Writes <reports>/<run>.html, and latest.html for the newest run.
+
+  The report is copied to latest.html if the run is the newest.
 
   Returns:
     The run's report file.
@@ -87,8 +91,10 @@ def run_ids(paths: local_paths.LocalPaths) -> List[str]:
 
 def report_of_run(paths: local_paths.LocalPaths,
                   run_id: Optional[str] = None) -> Path:
-  """Writes the report of an earlier run (its failure's reason, which only
-  the run's own report and log have, aside).
+  """Writes the report of an earlier run.
+
+  It has everything but the run's failure reason, which only the run's own
+  report and log have.
 
   Args:
     paths: the runs' output folder.

@@ -24,8 +24,11 @@ def _is_docstring(node: ast.stmt) -> bool:
 
 
 def _names_by_module(init_source: str):
-  """{name: module} from an `__init__` made of `from M import Name` lines
-  (besides its docstring and `__all__`), or None if it does anything else."""
+  """{name: module} from an `__init__` made of `from M import Name` lines.
+
+  Besides those lines it may have its docstring and `__all__`; None if it
+  does anything else.
+  """
   names = {}
   for node in ast.parse(init_source).body:
     if isinstance(node, ast.ImportFrom) and node.level == 0:
@@ -39,9 +42,10 @@ def _names_by_module(init_source: str):
 
 
 def defer_tfx_components() -> bool:
-  """Installs `tfx.components` as a package whose names import on first use
-  (PEP 562's module `__getattr__`): `from tfx.components import Trainer`
-  gives the same class as before, its submodules import as before.
+  """Installs `tfx.components` as a package whose names import on first use.
+
+  It uses PEP 562's module `__getattr__`: `from tfx.components import
+  Trainer` gives the same class as before, its submodules import as before.
 
   Returns:
     Whether it did; not if the package is imported already or its

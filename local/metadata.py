@@ -1,5 +1,7 @@
-"""A local run's ML Metadata store, opened for reading only (a report or a
-query never changes what a run recorded)."""
+"""A local run's ML Metadata store, opened for reading only.
+
+A report or a query never changes what a run recorded.
+"""
 
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2

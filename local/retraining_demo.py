@@ -1,6 +1,8 @@
-"""Watch scheduled retraining happen: the bundled sample (trips of 2013 to
-2016) cut into half-year spans (local/span_data.py), and the pipeline run
-once per arriving span, as a daily schedule would run it.
+"""Watch scheduled retraining happen on the bundled sample, span by span.
+
+The bundled sample (trips of 2013 to 2016) is cut into half-year spans
+(local/span_data.py), and the pipeline runs once per arriving span, as a
+daily schedule would run it.
 
     make demo        # or: .venv/bin/python -m local.retraining_demo
 

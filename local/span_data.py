@@ -1,5 +1,7 @@
-"""The bundled sample as data arriving over time: its trips cut into span
-folders (pipeline/spans.py) by trip_start_timestamp.
+"""The bundled sample as data arriving over time, cut into span folders.
+
+Its trips are cut into span folders (pipeline/spans.py) by
+trip_start_timestamp.
 
 Half-years, oldest first; a half-year with too few trips to evaluate on is
 merged with the next (the sample thins out in 2016), so every span has at

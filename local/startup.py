@@ -1,6 +1,8 @@
-"""A local run's process, quick to start and lean: every start-up tweak in
-one call. None changes what a run computes; each is measured in
-docs/performance.md, "The local run's process".
+"""Every start-up tweak of a local run's process, in one call.
+
+They make the process quick to start and lean. None changes what a run
+computes; each is measured in docs/performance.md, "The local run's
+process".
 """
 
 import contextlib

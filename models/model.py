@@ -9,9 +9,12 @@ PREDICTION_KEY = 'big_tip_probability'
 
 
 def _optimizer(hparams):
-  """Adam that ends with an exponential moving average of the weights rather
-  than the last step's, which carry that step's noise: over 5 seeds, mean
-  eval accuracy +0.08 points, the worst seed +0.16."""
+  """Adam, ending with an exponential moving average of the weights.
+
+  It ends with the average rather than the last step's weights, which carry
+  that step's noise: over 5 seeds, mean eval accuracy +0.08 points, the
+  worst seed +0.16.
+  """
   return tf.keras.optimizers.Adam(
       hparams['learning_rate'], use_ema=True,
       ema_momentum=hparams['ema_momentum'])

@@ -31,8 +31,11 @@ def _as_strings(x):
 
 
 def _bucketize(x, num_buckets):
-  """Quantile buckets 0..num_buckets-1 over present values; missing ->
-  num_buckets (bucketize accepts sparse input, so quantiles skip gaps)."""
+  """Quantile buckets 0..num_buckets-1 over present values.
+
+  A missing value goes to num_buckets (bucketize accepts sparse input, so
+  quantiles skip gaps).
+  """
   return _densify(tft.bucketize(x, num_buckets), num_buckets)
 
 

@@ -1,5 +1,6 @@
-"""The push destination: one numbered SavedModel directory per pushed version
-(the layout TF Serving watches).
+"""The push destination: one numbered SavedModel directory per version.
+
+One directory per pushed version: the layout TF Serving watches.
 
 A version appears whole or not at all: it is staged under a hidden name
 that TF Serving and this module ignore, then renamed (local disks), or, where
@@ -113,8 +114,11 @@ def version_record(version_dir: str) -> dict:
 
 
 def record_metrics(record: dict) -> dict:
-  """The overall eval metrics of the model a version serves: the candidate's
-  (or the lone model's) in its record; a rollback's, its original's."""
+  """The overall eval metrics of the model a version serves.
+
+  The candidate's (or the lone model's) in its record; a rollback's, its
+  original's.
+  """
   models = record.get('original_record', record).get('metrics', {})
   return models.get('candidate') or models.get('') or {}
 

@@ -22,8 +22,11 @@ _NUMBER = r'[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?'
 
 
 def _parse_numbers(key, values, dtype):
-  """Field strings -> numbers of `dtype`, as ExampleGen reads them: `480.0`
-  is an integer; `480.5` or `abc` fail the request naming the feature."""
+  """Field strings -> numbers of `dtype`, as ExampleGen reads them.
+
+  `480.0` is an integer; `480.5` or `abc` fail the request naming the
+  feature.
+  """
   is_number = tf.debugging.assert_equal(
       tf.strings.regex_full_match(values, _NUMBER), True,
       message=f'{key}: expected a number')
@@ -38,8 +41,11 @@ def _parse_numbers(key, values, dtype):
 
 
 def _csv_fields_to_feature(key, fields, spec):
-  """[batch] CSV field strings -> the [batch, 1] SparseTensor that
-  tf.io.parse_example gives for `spec`; an empty field is a missing value."""
+  """[batch] CSV field strings -> the [batch, 1] SparseTensor of `spec`.
+
+  The SparseTensor is the one tf.io.parse_example gives for `spec`; an empty
+  field is a missing value.
+  """
   present = tf.not_equal(fields, '')
   rows = tf.where(present)  # [n, 1] int64 row indices
   values = tf.boolean_mask(fields, present)

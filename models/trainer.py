@@ -51,10 +51,13 @@ def categorical_sizes(tf_transform_output) -> dict:
 
 
 def _keep_autograph_out_of_keras():
-  """tf_keras (Keras 2) is graph-ready library code, but AutoGraph's
+  """Keeps AutoGraph from converting the functions of tf_keras.
+
+  tf_keras (Keras 2) is graph-ready library code, but AutoGraph's
   deny-list names `tensorflow`, where Keras 2 used to live, not `tf_keras`:
   it rewrites every Keras function the train step calls, about 25 s of the
-  first step on 2 cores. There is no public API for the list."""
+  first step on 2 cores. There is no public API for the list.
+  """
   rules = autograph_config.CONVERSION_RULES
   if not (isinstance(rules[0], autograph_config.DoNotConvert) and
           rules[0].matches('tf_keras')):

@@ -28,8 +28,11 @@ def _lines(path: str) -> List[str]:
 
 def _old_id(name: str, new_id: int, old: Dict[str, List[str]],
             new: Dict[str, List[str]]) -> Optional[int]:
-  """The id a token (or a token crossed with a fare bucket) had in the old
-  vocabularies; None if it had none. Other ids mean the same in both."""
+  """The id a token had in the old vocabularies; None if it had none.
+
+  Also for a token crossed with a fare bucket. Other ids mean the same in
+  both.
+  """
   for key in features.VOCAB_FEATURE_KEYS:
     if name == features.transformed_name(key):
       if new_id >= len(new[key]):  # an OOV bucket: the same hash bucket

@@ -54,8 +54,11 @@ CSV_BLOCK_BYTES = 2 << 20
 # --- Data gate (pipeline/components/data_gate/) -------------------------------
 @dataclasses.dataclass(frozen=True)
 class DataGateThresholds:
-  """How far new data may be from the data the serving model was trained on
-  (its train split) before the run stops ahead of Transform and Trainer."""
+  """How far new data may be from the serving model's training data.
+
+  That data is the serving model's train split; new data further off stops
+  the run ahead of Transform and Trainer.
+  """
   # Rows of the train split: fewer cannot train a model worth comparing.
   min_rows: int = 500
   # Share of rows without a `tips` value.

@@ -1,5 +1,7 @@
-"""How each node of the DAG is built: the pieces create_pipeline(...)
-(pipeline.py) puts together."""
+"""How each node of the DAG is built.
+
+The pieces create_pipeline(...) (pipeline.py) puts together.
+"""
 
 import dataclasses
 import hashlib
@@ -54,8 +56,11 @@ def model_code_fingerprint() -> str:
 def example_gen(data_root: str, data_pattern: str,
                  bigquery_query: Optional[str], schema_path: Optional[str],
                  window_spans: int, newest_span: Optional[int]):
-  """CSV files of a window of spans, typed by the schema (or a BigQuery
-  query), split into train and eval by hash."""
+  """ExampleGen over CSV files of a window of spans, or a BigQuery query.
+
+  The CSV files are typed by the schema; the rows are split into train and
+  eval by hash.
+  """
   split = example_gen_pb2.Output(
       split_config=example_gen_pb2.SplitConfig(splits=[
           example_gen_pb2.SplitConfig.Split(
@@ -121,9 +126,11 @@ def _beam_transform(**inputs) -> Transform:
 
 
 def beam_steps(without_beam: bool):
-  """The classes of StatisticsGen, Transform and the Evaluator: TFX's own,
-  each a Beam pipeline, or the same steps computed in the step's own process
-  (pipeline/in_process/, local runs)."""
+  """The classes of StatisticsGen, Transform and the Evaluator.
+
+  TFX's own, each a Beam pipeline, or the same steps computed in the step's
+  own process (pipeline/in_process/, local runs).
+  """
   if without_beam:
     return InMemoryStatisticsGen, InMemoryTransform, InMemoryEvaluator
   return StatisticsGen, _beam_transform, Evaluator
@@ -153,9 +160,11 @@ def baseline(baseline: str, candidate: Channel, serving_model_dir: str):
 
 def pusher(model: Channel, examples: Channel, statistics_gen, evaluator,
            serving_check, serving_model_dir: str, record: dict) -> Pusher:
-  """The Pusher of a model both blessings passed: the newest version at the
-  push destination, with its record and the statistics of its train
-  split."""
+  """The Pusher of a model both blessings passed.
+
+  The model becomes the newest version at the push destination, with its
+  record and the statistics of its train split.
+  """
   return Pusher(
       model=model, examples=examples,
       model_blessing=evaluator.outputs['blessing'],

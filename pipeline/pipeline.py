@@ -50,8 +50,10 @@ def create_pipeline(
     image: Optional[str] = None,
     run_report: bool = False,
 ) -> tfx_pipeline.Pipeline:
-  """The taxi-tips DAG: ExampleGen -> ... -> Trainer -> the Evaluator and
-  the ServingCheck -> Pusher, top-down below, one comment per node.
+  """The taxi-tips DAG, from ExampleGen to the Pusher.
+
+  ExampleGen -> ... -> Trainer -> the Evaluator and the ServingCheck ->
+  Pusher, top-down below, one comment per node.
 
   On Kubeflow Pipelines, cluster/compiler.py adds one task before
   ExampleGen, `data-fingerprint`, whose output keys ExampleGen's cache on

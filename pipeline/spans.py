@@ -52,8 +52,10 @@ def number(name: str) -> Optional[int]:
 
 
 def find(data_root: str) -> List[int]:
-  """The span numbers under a data root (local or gs://), lowest first
-  ([NO_SPANS] if it has no span folders)."""
+  """The span numbers under a data root (local or gs://), lowest first.
+
+  [NO_SPANS] if it has no span folders.
+  """
   # Imported here: it loads TensorFlow, which the local runner's start-up
   # checks do without.
   from tfx.dsl.io import fileio  # pylint: disable=g-import-not-at-top
@@ -87,16 +89,17 @@ def window(data_root: str, size: int, newest: Optional[int] = None
 
 
 def describe(spans: List[int]) -> str:
-  """'span 3', 'spans 1, 2, 3', or 'all the data' for a root without
-  spans."""
+  """'span 3', 'spans 1, 2, 3', or 'all the data (no spans)'."""
   if spans == [NO_SPANS]:
     return 'all the data (no spans)'
   return f'span{"s" if len(spans) > 1 else ""} {", ".join(map(str, spans))}'
 
 
 def trained_and_evaluated(spans: Optional[List[int]]) -> str:
-  """'Trained on spans 1, 2; evaluated on span 2.', or '' for a run that
-  read no spans (or is not known to have)."""
+  """'Trained on spans 1, 2; evaluated on span 2.', or ''.
+
+  '' for a run that read no spans (or is not known to have).
+  """
   if not spans or spans == [NO_SPANS]:
     return ''
   return f'Trained on {describe(spans)}; evaluated on span {spans[-1]}.'
@@ -113,7 +116,10 @@ def format_list(spans: List[int]) -> str:
 
 
 def newest_trained(record: Dict) -> Optional[int]:
-  """The newest span a pushed version was trained on, from its record (a
-  rollback's: its original's); None if the record has no spans."""
+  """The newest span a pushed version was trained on, from its record.
+
+  For a rollback, from its original's record; None if the record has no
+  spans.
+  """
   spans = record.get('original_record', record).get('spans')
   return max(spans) if spans else None

@@ -64,8 +64,10 @@ def _has_type(artifact: dict) -> bool:
 
 
 def executor_input_for_tfx(executor_input: dict, inputs_spec: dict) -> dict:
-  """The ExecutorInput with each untyped input artifact given its declared
-  type, and without the outputs the launcher writes itself.
+  """The ExecutorInput with input artifacts typed, launcher outputs dropped.
+
+  Each untyped input artifact is given its declared type; the outputs the
+  launcher writes itself are left out.
 
   Args:
     executor_input: the ExecutorInput as JSON (protobuf's JSON mapping).
@@ -99,8 +101,11 @@ def executor_input_for_tfx(executor_input: dict, inputs_spec: dict) -> dict:
 
 
 def _flag_index(argv: List[str], flag: str) -> int:
-  """The index of flag's value in argv, or -1; `--flag value` or
-  `--flag=value` (then the value is rewritten in place as `--flag=...`)."""
+  """The index of flag's value in argv, or -1.
+
+  Either `--flag value` or `--flag=value`; the latter is split in place into
+  `--flag` and `value`, so the value can be replaced by index.
+  """
   for i, arg in enumerate(argv):
     if arg == flag and i + 1 < len(argv):
       return i + 1
@@ -111,8 +116,9 @@ def _flag_index(argv: List[str], flag: str) -> int:
 
 
 def argv_for_tfx(argv: List[str]) -> List[str]:
-  """TFX's entrypoint arguments, the ExecutorInput rewritten
-  (executor_input_for_tfx).
+  """TFX's entrypoint arguments, the ExecutorInput rewritten.
+
+  The ExecutorInput is rewritten by executor_input_for_tfx.
 
   Args:
     argv: the task's arguments (without the program name).
@@ -145,8 +151,10 @@ def output_uris(argv: List[str]) -> List[str]:
 
 
 def main() -> None:
-  """Rewrites sys.argv, runs TFX's entrypoint as `python -m` would, then
-  tidies its GCS outputs and exits."""
+  """Rewrites sys.argv and runs TFX's entrypoint as `python -m` would.
+
+  Then it tidies the entrypoint's GCS outputs and exits.
+  """
   try:
     sys.argv[1:] = argv_for_tfx(sys.argv[1:])
   except ValueError as e:

@@ -2,5 +2,7 @@
 
 
 class RequestError(ValueError):
-  """No such version, input that cannot be read as rows...; str() says why
-  in one line."""
+  """A refused request; str() says why in one line.
+
+  No such version, input that cannot be read as rows...
+  """

@@ -1,5 +1,8 @@
-"""Where a pushed version came from, read from a local run's ML Metadata:
-data -> examples -> transform graph -> model -> evaluation -> push."""
+"""Where a pushed version came from, read from a local run's ML Metadata.
+
+The chain: data -> examples -> transform graph -> model -> evaluation ->
+push.
+"""
 
 import os
 from typing import Dict, List, Optional

@@ -142,9 +142,11 @@ class Predictor:
 
 def write_answers(answers: Iterable[Tuple[int, Answer]], out: TextIO,
                   output_format: str) -> None:
-  """Writes one line per row, in input order: CSV with a
-  big_tip_probability column and an error column (set for a refused row),
-  or JSON lines with either key."""
+  """Writes one line per row, in input order, as CSV or JSON lines.
+
+  CSV with a big_tip_probability column and an error column (set for a
+  refused row), or JSON lines with either key.
+  """
   writer = csv.writer(out, lineterminator='\n')
   if output_format == 'csv':
     writer.writerow([PREDICTION_KEY, 'error'])

@@ -1,6 +1,8 @@
-"""Headless Chromium (Debian's package) driven over the DevTools protocol, for
-the report's browser test. The set-up installs the browser (Makefile);
-websocket-client is already in the lock (through kubernetes)."""
+"""Headless Chromium over the DevTools protocol, for the report's browser test.
+
+The browser is Debian's package; the set-up installs it (Makefile).
+websocket-client is already in the lock (through kubernetes).
+"""
 
 import base64
 import contextlib
@@ -36,8 +38,10 @@ class Page:
     self.events: List[dict] = []
 
   def send(self, method: str, **params) -> dict:
-    """Sends a command and returns its result; events arriving meanwhile
-    are kept in `events`."""
+    """Sends a command and returns its result.
+
+    Events arriving meanwhile are kept in `events`.
+    """
     message_id = next(self._ids)
     message = {'id': message_id, 'method': method, 'params': params}
     if self._session:
@@ -84,8 +88,9 @@ class Page:
 @contextlib.contextmanager
 def open_page(profile: Path, width: int = 1280,
               height: int = 900) -> Iterator[Page]:
-  """A blank tab in a fresh headless Chromium with no network; console,
-  log and network events recorded from the start.
+  """A blank tab in a fresh headless Chromium with no network.
+
+  Console, log and network events are recorded from the start.
 
   Args:
     profile: an empty folder for the browser's profile.

@@ -20,8 +20,11 @@ def bundled_rows() -> list:
 
 @pytest.fixture(scope='session')
 def small_data_dir(tmp_path_factory, bundled_rows) -> Path:
-  """The first 4,000 bundled rows: enough to train a useful model in the
-  end-to-end tests, few enough to keep them quick."""
+  """The first 4,000 bundled rows.
+
+  Enough to train a useful model in the end-to-end tests, few enough to keep
+  them quick.
+  """
   folder = tmp_path_factory.mktemp('small_data')
   helpers.write_csv(folder / 'data.csv', bundled_rows[:4000])
   return folder
@@ -35,9 +38,12 @@ def held_out_rows(bundled_rows) -> list:
 
 @pytest.fixture(scope='session')
 def kfp_env(tmp_path_factory, bundled_rows):
-  """(root, package): the KFP package compiled with its storage root and
-  data folder under root, the bundled rows in the data folder, and what the
-  image holds in root / 'image'."""
+  """(root, package): the KFP package compiled under root.
+
+  The package is compiled with its storage root and data folder under root;
+  the bundled rows are in the data folder, and what the image holds in
+  root / 'image'.
+  """
   root = tmp_path_factory.mktemp('kfp')
   data = root / 'data'
   helpers.write_csv(data / 'data.csv', bundled_rows)

@@ -59,8 +59,10 @@ VENV_BIN = Path(sys.executable).parent
 
 def run_local_runner(data: Path, output_dir: Path, *args: str,
                      timeout: int = 120) -> subprocess.CompletedProcess:
-  """local_runner.py [args] as a user runs it, data and outputs from the
-  env."""
+  """local_runner.py [args] as a user runs it.
+
+  Data and outputs are passed in the environment.
+  """
   env = dict(os.environ, DATA_PATH=str(data), OUTPUT_DIR=str(output_dir))
   return subprocess.run(
       [sys.executable, str(configs.PROJECT_ROOT / 'local_runner.py'), *args],
@@ -74,10 +76,12 @@ SMALL_DATA_THRESHOLDS = dataclasses.replace(
 
 def run_pipeline(data_dir: Path, output_dir: Path, train_steps: int,
                  eval_thresholds=SMALL_DATA_THRESHOLDS, **options):
-  """create_pipeline(...) through the local runner's DAG runner, as
-  local_runner.py wires it (the in-process steps unless options say
+  """create_pipeline(...) through the local runner's DAG runner.
+
+  As local_runner.py wires it (the in-process steps unless options say
   without_beam=False), in this process, with more of its options if given;
-  returns the run's RunSummary."""
+  returns the run's RunSummary.
+  """
   options.setdefault('without_beam', True)
   from tfx.orchestration import metadata  # pylint: disable=g-import-not-at-top
   from local import dag_runner  # pylint: disable=g-import-not-at-top
@@ -112,8 +116,10 @@ def pushed_versions(output_dir: Path) -> dict:
 
 
 def venv_env(**overrides) -> dict:
-  """This process's environment with the venv first on PATH, as a user who
-  activated it has, plus overrides."""
+  """This process's environment with the venv first on PATH, plus overrides.
+
+  As a user who activated the venv has it.
+  """
   return dict(os.environ, PATH=f'{VENV_BIN}:{os.environ["PATH"]}',
               **overrides)
 
@@ -150,8 +156,10 @@ def to_example(row: dict, spec: dict) -> bytes:
 
 
 def write_split(folder: Path, rows: list) -> None:
-  """An Examples artifact's split folder: the rows' tf.Examples in one
-  gzipped TFRecord file, as ExampleGen writes them."""
+  """Writes an Examples artifact's split folder, as ExampleGen writes it.
+
+  The rows' tf.Examples go in one gzipped TFRecord file.
+  """
   os.makedirs(folder)
   spec = raw_feature_spec()
   with tf.io.TFRecordWriter(str(folder / 'data.gz'), 'GZIP') as writer:
@@ -179,8 +187,10 @@ DOCKERFILE = configs.PROJECT_ROOT / 'Dockerfile'
 
 
 def dockerfile_instructions() -> list:
-  """The Dockerfile's (INSTRUCTION, arguments) pairs, continuation lines
-  joined."""
+  """The Dockerfile's (INSTRUCTION, arguments) pairs.
+
+  Continuation lines are joined.
+  """
   text = re.sub(r'\\\n', ' ', DOCKERFILE.read_text())
   pairs = []
   for line in text.splitlines():
@@ -192,8 +202,11 @@ def dockerfile_instructions() -> list:
 
 
 def build_image_tree(dest: Path) -> Path:
-  """What the Dockerfile copies into the image's project folder (its
-  WORKDIR), copied to dest: a stand-in for the image without Docker."""
+  """A stand-in for the image without Docker: its project folder, at dest.
+
+  What the Dockerfile copies into the image's project folder (its WORKDIR),
+  copied to dest.
+  """
   for keyword, args in dockerfile_instructions():
     if keyword == 'COPY':
       *sources, target = args.split()
@@ -209,8 +222,11 @@ def build_image_tree(dest: Path) -> Path:
 
 
 def container_env(image_tree: Path) -> dict:
-  """A task container's whole environment: the Dockerfile's ENV, its project
-  folder at image_tree, and `python` on PATH (this venv plays the image's)."""
+  """A task container's whole environment.
+
+  The Dockerfile's ENV, its project folder at image_tree, and `python` on
+  PATH (this venv plays the image's).
+  """
   env = {'PATH': f'{VENV_BIN}:/usr/bin:/bin'}
   for keyword, args in dockerfile_instructions():
     if keyword == 'ENV':
@@ -224,8 +240,11 @@ def container_env(image_tree: Path) -> dict:
 def compile_kubeflow(target: str, storage: Path, data: Path, out: Path,
                      image_tree: Path = configs.PROJECT_ROOT, args=(),
                      **extra) -> subprocess.CompletedProcess:
-  """`kubeflow_runner.py compile [args]` for `target`, everything under
-  local paths; the package names the schema where image_tree has it."""
+  """`kubeflow_runner.py compile [args]` for `target`, everything local.
+
+  Everything is under local paths; the package names the schema where
+  image_tree has it.
+  """
   env = dict(
       os.environ,
       KUBEFLOW_TARGET=target,

@@ -1,5 +1,8 @@
-"""The folder layout is the architecture: each layer imports only the layers
-below it (function-level imports included)."""
+"""The folder layout is the architecture.
+
+Each layer imports only the layers below it (function-level imports
+included).
+"""
 
 import ast
 

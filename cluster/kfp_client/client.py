@@ -1,5 +1,7 @@
-"""Talks to a Kubeflow Pipelines 2.x API server through kfp.Client: upload
-the package, start and follow runs, schedule retraining, list runs.
+"""Talks to a Kubeflow Pipelines 2.x API server through kfp.Client.
+
+It uploads the package, starts and follows runs, schedules retraining and
+lists runs.
 
 Every failure the user can act on (unreachable endpoint, refused
 credentials, a missing pipeline, a malformed cron) surfaces as KfpApiError
@@ -152,8 +154,9 @@ class Client:
   def start_run(self, experiment: str, run_name: str, pipeline_root: str,
                 version: Optional[Tuple[str, str]] = None,
                 package: Optional[str] = None) -> RunInfo:
-    """Starts one run of an uploaded version, or of a package file (a
-    backfill, not uploaded: CreateRun carries its spec).
+    """Starts one run of an uploaded version, or of a package file.
+
+    A package file is a backfill, not uploaded: CreateRun carries its spec.
 
     Args:
       experiment: the experiment's name (created if missing).
@@ -231,9 +234,10 @@ class Client:
 
   def schedule(self, experiment: str, name: str, cron: str, pipeline_id: str,
                pipeline_root: str) -> Tuple[str, Optional[str]]:
-    """Creates the recurring run: one run at a time, no backfill. It names
-    no version: KFP 2.5+ runs the newest one each time (#11560); earlier
-    releases pin the one newest now, and answer with it.
+    """Creates the recurring run: one run at a time, no backfill.
+
+    It names no version: KFP 2.5+ runs the newest one each time (#11560);
+    earlier releases pin the one newest now, and answer with it.
 
     Args:
       experiment: the experiment's name (created if missing).
@@ -272,8 +276,9 @@ class Client:
             (reference and reference.pipeline_version_id) or None)
 
   def change_schedule(self, name: str, action: str) -> str:
-    """Pauses, resumes or deletes a recurring run; deleting keeps the runs
-    it started.
+    """Pauses, resumes or deletes a recurring run.
+
+    Deleting keeps the runs it started.
 
     Args:
       name: the recurring run's name.

@@ -49,8 +49,10 @@ def api_error_message(error: kfp_server_api.ApiException) -> str:
 
 
 def probe(connection: Connection) -> None:
-  """Fails fast on an endpoint that cannot be reached: kfp.Client would
-  retry its health check for half a minute, logging tracebacks.
+  """Fails fast on an endpoint that cannot be reached.
+
+  kfp.Client would retry its health check for half a minute, logging
+  tracebacks.
 
   Args:
     connection: the endpoint.

@@ -26,8 +26,9 @@ OUTPUT_KEY = 'fingerprint'
 
 
 def fingerprint(input_base: str, pattern: str) -> str:
-  """A hash of each matching file's path, size and modification time, in
-  every span folder (pipeline/spans.py).
+  """A hash of each matching file's path, size and modification time.
+
+  It covers every span folder (pipeline/spans.py).
 
   Args:
     input_base: a local or GCS folder, of files or of span folders.

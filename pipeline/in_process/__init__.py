@@ -1,5 +1,6 @@
-"""The speed-ups of local runs: three of TFX's Beam steps computed in the
-step's own process.
+"""The speed-ups of local runs: three of TFX's Beam steps computed in process.
+
+Each of the three is computed in the step's own process.
 
 On one machine a Beam pipeline costs more than the work it distributes, so a
 local run (`create_pipeline(without_beam=True)`, what `local_runner.py`

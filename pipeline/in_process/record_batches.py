@@ -1,5 +1,7 @@
-"""An Examples split read in the step's own process (the steps without Beam):
-each example once, in order, one Arrow record batch at a time."""
+"""An Examples split read in the step's own process (the steps without Beam).
+
+Each example is read once, in order, one Arrow record batch at a time.
+"""
 
 from typing import Iterator
 

@@ -12,8 +12,11 @@ from pipeline.configs import EvalThresholds
 
 
 def _overall_threshold(lower_bound: float, max_regression: float = None):
-  """A threshold on the overall slice only (MetricConfig.threshold would
-  apply it to every slice, and a small slice is legitimately worse)."""
+  """A threshold on the overall slice only.
+
+  MetricConfig.threshold would apply it to every slice, and a small slice is
+  legitimately worse.
+  """
   change = None
   if max_regression is not None:
     change = tfma.GenericChangeThreshold(

@@ -56,8 +56,11 @@ def _error(model_name: str, problem: str) -> ValueError:
 
 
 def _bucket_id(prediction: float) -> int:
-  """Bucket 0 holds predictions below 0, the last one those of 1 and above.
-  (_bucket_ids is the same for arrays; per example, numpy costs 10x more.)"""
+  """The histogram bucket of one prediction.
+
+  Bucket 0 holds predictions below 0, the last one those of 1 and above.
+  (_bucket_ids is the same for arrays; per example, numpy costs 10x more.)
+  """
   return min(max(math.trunc(min(max(prediction, -1.), 2.) * _NUM_BUCKETS) + 1,
                  0), _NUM_BUCKETS + 1)
 
@@ -226,8 +229,10 @@ class ExampleCountFromHistogram(_FromHistogram):
 
 
 class AUCFromHistogram(_FromHistogram):
-  """Area under the ROC curve, lowering the threshold one bucket at a time
-  (examples in one bucket count as ties: half a pair each)."""
+  """Area under the ROC curve, lowering the threshold one bucket at a time.
+
+  Examples in one bucket count as ties: half a pair each.
+  """
   DEFAULT_NAME = 'auc'
 
   def _value(self, histogram: Histogram) -> float:

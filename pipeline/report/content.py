@@ -88,8 +88,10 @@ def _quantile_buckets(feature) -> list:
 
 
 def _share_below(buckets, value: float) -> float:
-  """Share of rows below value, from equal-count quantile buckets (uniform
-  within each)."""
+  """Share of rows below value, from equal-count quantile buckets.
+
+  Rows are taken as uniform within each bucket.
+  """
   total = sum(b.sample_count for b in buckets) or 1.
   below = 0.
   for b in buckets:
@@ -102,10 +104,13 @@ def _share_below(buckets, value: float) -> float:
 
 
 def _numeric_view(feature, feature_before) -> Tuple[list, list, list]:
-  """Buckets at the deciles of the serving model's data (or of this run's,
+  """A numeric feature's distribution: bucket labels, shares, shares before.
+
+  Buckets at the deciles of the serving model's data (or of this run's,
   before the first push): robust to outliers, and about a tenth of the
   serving data in each (less even where few values repeat), so a shift
-  shows as bars of unequal height."""
+  shows as bars of unequal height.
+  """
   reference = _quantile_buckets(feature_before or feature)
   edges = sorted({reference[0].low_value} |
                  {b.high_value for b in reference}) if reference else []
@@ -137,8 +142,10 @@ def _string_view(feature, feature_before, top: int = 8):
 
 
 def feature_views(stats: _Stats, before: Optional[_Stats]) -> List[FeatureView]:
-  """Each feature's missing share and distribution, with the serving model's
-  data beside them when there is one."""
+  """Each feature's missing share and distribution.
+
+  With the serving model's data beside them when there is one.
+  """
   views = []
   for feature in stats.features:
     name = (feature.path.step[:1] or [feature.name])[0]
@@ -189,8 +196,10 @@ def training_curves(model_run_uri: str) -> Dict[str, Dict[str, list]]:
 
 
 def slice_metrics(evaluation_uri: str) -> List[Tuple[str, Dict[str, dict]]]:
-  """(slice, model -> metric -> value) for the overall slice then each slice,
-  the metrics in eval_results.SLICE_METRICS."""
+  """(slice, model -> metric -> value) for the overall slice then each slice.
+
+  The metrics are those in eval_results.SLICE_METRICS.
+  """
   rows = []
   for metrics in tfma.load_metrics(evaluation_uri):
     keys = metrics.slice_key.single_slice_keys
@@ -215,8 +224,10 @@ def slice_metrics(evaluation_uri: str) -> List[Tuple[str, Dict[str, dict]]]:
 
 
 def calibration(evaluation_uri: str, bins: int = 10) -> Dict[str, list]:
-  """Model -> [(mean prediction, mean label)] per tenth of predictions, from
-  the Evaluator's calibration plot on the overall slice."""
+  """Model -> [(mean prediction, mean label)] per tenth of predictions.
+
+  From the Evaluator's calibration plot on the overall slice.
+  """
   found = {}
   for plots in tfma.load_plots(evaluation_uri):
     if plots.slice_key.single_slice_keys:
@@ -238,8 +249,10 @@ def calibration(evaluation_uri: str, bins: int = 10) -> Dict[str, list]:
 
 
 def history(destination: str) -> List[Tuple[int, str, Optional[float]]]:
-  """(version, pushed at, the pushed model's eval AUC) for each version,
-  oldest first, from the records the Pusher wrote."""
+  """(version, pushed at, the pushed model's eval AUC) for each version.
+
+  Oldest first, from the records the Pusher wrote.
+  """
   auc = histogram_metrics.AUCFromHistogram.DEFAULT_NAME
   rows = []
   for number in reversed(push_destination.versions(destination)):

@@ -1,5 +1,8 @@
-"""The compiled packages against the open-source KFP backend's rules
-(tests/fakes/kfp_backend_rules.py), and the fixes those rules need."""
+"""The compiled packages against the open-source KFP backend's rules.
+
+The rules are those of tests/fakes/kfp_backend_rules.py; the fixes those
+rules need are tested too.
+"""
 
 import dataclasses
 import json

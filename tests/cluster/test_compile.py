@@ -1,5 +1,8 @@
-"""kubeflow_runner.py: the compiled packages, and the KFP package's
-containers run end to end the way the open-source KFP launcher starts them."""
+"""kubeflow_runner.py's compiled packages, and the KFP package run end to end.
+
+The KFP package's containers run end to end the way the open-source KFP
+launcher starts them.
+"""
 
 import json
 from pathlib import Path

@@ -1,6 +1,8 @@
-"""Checks of the image definition (no Docker engine here): static ones, and
-the image's project folder, rebuilt from its COPY lines, against what the
-compiled package's tasks import."""
+"""Checks of the image definition, without a Docker engine.
+
+Static ones, and the image's project folder, rebuilt from its COPY lines,
+against what the compiled package's tasks import.
+"""
 
 import json
 import subprocess
@@ -63,9 +65,12 @@ def test_project_lands_where_the_compiled_package_looks_for_it():
 
 
 def _modules_the_tasks_name(spec: dict) -> set:
-  """Every module a task imports by name: entry points, executor classes,
-  the model code, the Evaluator's metrics, custom artifact types (TFX's
-  entrypoint imports a type by its schema title)."""
+  """Every module a task imports by name.
+
+  Entry points, executor classes, the model code, the Evaluator's metrics,
+  custom artifact types (TFX's entrypoint imports a type by its schema
+  title).
+  """
   named = set()
   for component in spec['components'].values():
     for definitions in (component.get('inputDefinitions', {}),

@@ -1,5 +1,8 @@
-"""kubeflow_runner.py create / update / run / schedule / runs against a local
-server that implements and checks the KFP v2beta1 REST calls they make."""
+"""kubeflow_runner.py's cluster commands against a local KFP API server.
+
+create / update / run / schedule / runs, against a local server that
+implements and checks the KFP v2beta1 REST calls they make.
+"""
 
 import json
 import re

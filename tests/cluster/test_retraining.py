@@ -1,6 +1,9 @@
-"""Scheduled retraining on spans through the stand-in of the open-source KFP
-backend: its ML Metadata and cache kept across runs, every input built by
-the driver's rules, no lifecycle hooks (tests/fakes/kfp_launcher.py)."""
+"""Scheduled retraining on spans through the stand-in of the KFP backend.
+
+The stand-in of the open-source KFP backend keeps its ML Metadata and cache
+across runs, builds every input by the driver's rules and runs no lifecycle
+hooks (tests/fakes/kfp_launcher.py).
+"""
 
 from pathlib import Path
 import random

@@ -1,6 +1,9 @@
-"""Every task's entrypoint against the ExecutorInput the open-source KFP 2
-driver sends, built here by hand from its Go source (not by the stand-in
-backend), and against what Vertex AI sends."""
+"""Every task's entrypoint against what KFP 2 and Vertex AI send.
+
+Against the ExecutorInput the open-source KFP 2 driver sends, built here by
+hand from its Go source (not by the stand-in backend), and against what
+Vertex AI sends.
+"""
 
 import json
 import subprocess
@@ -34,8 +37,11 @@ def _driver_artifact(artifact_id: int, key: str, uri: str) -> dict:
 
 
 def _driver_executor_input(component: dict, constants: dict) -> dict:
-  """driver.go: resolved inputs, and outputs provisioned by
-  provisionOutputs, the launcher's `executor-logs` among them."""
+  """The ExecutorInput driver.go builds for a component.
+
+  Resolved inputs, and outputs provisioned by provisionOutputs, the
+  launcher's `executor-logs` among them.
+  """
   inputs = component.get('inputDefinitions', {})
   outputs = component.get('outputDefinitions', {})
   return {
@@ -65,8 +71,11 @@ def _full_name(cls) -> str:
 
 
 def _tfx_tasks(spec: dict):
-  """(task name, component, container args with the driver's ExecutorInput)
-  for every task that runs TFX's executor."""
+  """Every task that runs TFX's executor, with the driver's ExecutorInput.
+
+  As (task name, component, container args with the driver's
+  ExecutorInput).
+  """
   for name, task in spec['root']['dag']['tasks'].items():
     component = spec['components'][task['componentRef']['name']]
     container = spec['deploymentSpec']['executors'][
@@ -126,8 +135,11 @@ def test_tfx_alone_stops_at_the_first_untyped_input(kfp_spec):
 
 
 def test_what_vertex_ai_sends_is_left_as_it_is():
-  """Vertex AI names an input by its resource name and gives its type
-  (tfx's own test data for the V2 entrypoint, executor_invocation.json)."""
+  """Vertex AI names an input by its resource name and gives its type.
+
+  The input is tfx's own test data for the V2 entrypoint,
+  executor_invocation.json.
+  """
   examples = {
       'name': 'projects/123/locations/us-central1/metadataStores/default/'
               'artifacts/9', 'uri': 'gs://bucket/examples',

@@ -1,6 +1,8 @@
-"""The stand-in backend's driver and launcher rules, each on a small package
-of `python -c` tasks (tests/fakes/kfp_launcher.py runs the real package in
-test_compile.py and test_retraining.py)."""
+"""The stand-in backend's driver and launcher rules, each on a small package.
+
+Each package is of `python -c` tasks; tests/fakes/kfp_launcher.py runs the
+real package in test_compile.py and test_retraining.py.
+"""
 
 import json
 from pathlib import Path

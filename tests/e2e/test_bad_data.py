@@ -1,6 +1,8 @@
-"""Damaged copies of the bundled data through local_runner.py, with a good
-model already serving: each stops with its one clear reason, before anything
-is trained, and leaves every pushed version as it was."""
+"""Damaged copies of the bundled data through local_runner.py.
+
+With a good model already serving, each stops with its one clear reason,
+before anything is trained, and leaves every pushed version as it was.
+"""
 
 import html
 from pathlib import Path
@@ -18,8 +20,10 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope='module')
 def serving(tmp_path_factory, bundled_rows):
-  """An output folder where the bundled data's model serves, and its
-  versions."""
+  """An output folder where the bundled data's model serves.
+
+  Returned with its versions.
+  """
   output_dir = tmp_path_factory.mktemp('outputs')
   data = helpers.write_csv(
       tmp_path_factory.mktemp('good') / 'data.csv', bundled_rows).parent

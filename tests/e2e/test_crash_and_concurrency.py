@@ -1,6 +1,9 @@
-"""local_runner.py killed mid-run and started twice: a second run on the same
-outputs refuses at once, a run killed with SIGKILL leaves nothing that a
-re-run cannot finish, and no partial model version ever appears."""
+"""local_runner.py killed mid-run and started twice.
+
+A second run on the same outputs refuses at once, a run killed with SIGKILL
+leaves nothing that a re-run cannot finish, and no partial model version
+ever appears.
+"""
 
 import os
 from pathlib import Path

@@ -1,8 +1,11 @@
-"""One pipeline, two engines, one answer: `local_runner.py` as users run
-it (StatisticsGen, Transform and the Evaluator in process) and with
-`--with-beam` (TFX's Beam executors, as on a cluster), on the bundled data:
-the same gate decision, the same blessing, the same metrics within
-tolerance. This is the suite's deliberate run of TFX's Beam path."""
+"""One pipeline, two engines, one answer.
+
+`local_runner.py` as users run it (StatisticsGen, Transform and the
+Evaluator in process) and with `--with-beam` (TFX's Beam executors, as on a
+cluster), on the bundled data: the same gate decision, the same blessing,
+the same metrics within tolerance. This is the suite's deliberate run of
+TFX's Beam path.
+"""
 
 import pytest
 

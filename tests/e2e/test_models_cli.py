@@ -1,5 +1,8 @@
-"""`taxi-tips models` and `taxi-tips predict` against models two pipeline
-runs pushed, as a user runs the command from the virtual environment."""
+"""`taxi-tips models` and `taxi-tips predict` against models two runs pushed.
+
+Two pipeline runs push the models; the commands run as a user runs them
+from the virtual environment.
+"""
 
 import csv
 import dataclasses
@@ -31,8 +34,10 @@ def taxi_tips(*args, stdin=None) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope='module')
 def pushed(tmp_path_factory, small_data_dir):
-  """An output folder with two versions pushed by two runs; their numbers,
-  oldest first."""
+  """An output folder with two versions pushed by two runs.
+
+  Returned with their numbers, oldest first.
+  """
   output_dir = tmp_path_factory.mktemp('outputs')
   for steps in (10, 150):
     run = helpers.run_pipeline(small_data_dir, output_dir, steps, THRESHOLDS)

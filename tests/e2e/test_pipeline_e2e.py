@@ -1,6 +1,8 @@
-"""The whole DAG on a slice of the data, through the local runner's DAG
-runner, SQLite ML Metadata and the steps without Beam, as local_runner.py
-wires them; then a regressed model must not be pushed."""
+"""The whole DAG on a slice of the data, as local_runner.py wires it.
+
+Through the local runner's DAG runner, SQLite ML Metadata and the steps
+without Beam; then a regressed model must not be pushed.
+"""
 
 from pathlib import Path
 import re

@@ -1,6 +1,8 @@
-"""The HTML run report of real local runs: its figures against ML Metadata
-and the artifacts, the command for earlier runs, and the page in a browser
-with no network."""
+"""The HTML run report of real local runs.
+
+Its figures against ML Metadata and the artifacts, the command for earlier
+runs, and the page in a browser with no network.
+"""
 
 import html.parser
 import json
@@ -28,8 +30,11 @@ SECTIONS = ['The run', 'The data', 'The model', 'The evaluation',
 
 @pytest.fixture(scope='module')
 def two_runs(tmp_path_factory, bundled_rows):
-  """(output dir, [first run's stdout, second's]): the bundled data, then
-  a different part of it, as local_runner.py runs them."""
+  """(output dir, [first run's stdout, second's]) of two local runs.
+
+  The bundled data, then a different part of it, as local_runner.py runs
+  them.
+  """
   root = tmp_path_factory.mktemp('report')
   first = helpers.write_csv(root / 'first' / 'data.csv', bundled_rows)
   second = helpers.write_csv(root / 'second' / 'data.csv',
@@ -44,8 +49,10 @@ def two_runs(tmp_path_factory, bundled_rows):
 
 
 class _Tables(html.parser.HTMLParser):
-  """Section id -> the texts of each table row's cells; and the page's
-  text per section."""
+  """Section id -> the texts of each table row's cells.
+
+  And the page's text per section.
+  """
 
   def __init__(self):
     super().__init__()

@@ -1,5 +1,8 @@
-"""Retraining on spans through the real local pipeline: a window of spans,
-evaluation on the newest, nothing to do without a new span, backfills."""
+"""Retraining on spans through the real local pipeline.
+
+A window of spans, evaluation on the newest, nothing to do without a new
+span, backfills.
+"""
 
 import dataclasses
 import datetime

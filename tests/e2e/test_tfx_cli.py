@@ -1,5 +1,7 @@
-"""`tfx pipeline create` and `tfx run create` with the local engine, as a
-user runs them from the project folder."""
+"""`tfx pipeline create` and `tfx run create` with the local engine.
+
+As a user runs them from the project folder.
+"""
 
 import subprocess
 

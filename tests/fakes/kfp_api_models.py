@@ -1,7 +1,8 @@
-"""What the fake Kubeflow Pipelines API server accepts: request bodies checked
-against the kfp_server_api models (no unknown fields, right types, enum
-values the server knows), uploads parsed as the server parses them, and the
-task details a run reports.
+"""What the fake Kubeflow Pipelines API server accepts.
+
+Request bodies checked against the kfp_server_api models (no unknown
+fields, right types, enum values the server knows), uploads parsed as the
+server parses them, and the task details a run reports.
 """
 
 from email.parser import BytesParser
@@ -22,8 +23,11 @@ class ApiError(Exception):
 
 def check_model(value, type_name: str, where: str = 'body',
                 int64: bool = False):
-  """Raises ApiError(400) unless value is valid JSON for the kfp_server_api
-  type `type_name` (as the generated client would send it)."""
+  """Raises ApiError(400) unless value is valid for the type `type_name`.
+
+  Valid: JSON for that kfp_server_api type, as the generated client would
+  send it.
+  """
   inner = re.fullmatch(r'list\[(.+)\]', type_name)
   if inner:
     if not isinstance(value, list):
@@ -86,8 +90,11 @@ def uploaded_package(body: bytes, headers):
 
 
 def task_details(entry) -> list:
-  """Like the real server: the root DAG as a task with children, then one
-  detail per task that ran. Tasks downstream of a failed one never start."""
+  """A run's task details, like the real server's.
+
+  The root DAG as a task with children, then one detail per task that ran.
+  Tasks downstream of a failed one never start.
+  """
   tasks, failed = entry['tasks'], entry['fail_task']
   not_started = set()
   grew = True
@@ -146,8 +153,11 @@ INT64_FIELDS = {
 
 
 def check_query(query: dict, allowed: set) -> None:
-  """Raises ApiError(400) for a query parameter the call does not take, or
-  a page_size (int32) that is not a whole number."""
+  """Raises ApiError(400) for a query the call does not accept.
+
+  That is a query parameter the call does not take, or a page_size (int32)
+  that is not a whole number.
+  """
   unknown = sorted(set(query) - allowed)
   if unknown:
     raise ApiError(400, f'unknown query parameter {unknown[0]!r}')

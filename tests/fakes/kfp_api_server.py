@@ -1,5 +1,6 @@
-"""A local stand-in for the Kubeflow Pipelines 2.x API server: the v2beta1
-REST calls kubeflow_runner.py makes, in memory.
+"""A local stand-in for the Kubeflow Pipelines 2.x API server.
+
+It serves the v2beta1 REST calls kubeflow_runner.py makes, in memory.
 
 Every JSON request body is checked against the kfp_server_api model for that
 call (kfp_api_models.py); a body that fails gets HTTP 400, as grpc-gateway
@@ -163,10 +164,13 @@ class KfpApiServer:
     return experiment
 
   def _check_job(self, job: dict, pin: bool = True) -> dict:
-    """What runs and recurring runs share: an experiment, a version (or a
-    pipeline spec of its own) and a pipeline root (the YAML package has none
-    of its own). A job naming a pipeline but no version gets its newest
-    version (resource_manager.go); `pin` writes that version into the job."""
+    """Checks what runs and recurring runs share.
+
+    An experiment, a version (or a pipeline spec of its own) and a pipeline
+    root (the YAML package has none of its own). A job naming a pipeline but
+    no version gets its newest version (resource_manager.go); `pin` writes
+    that version into the job.
+    """
     if job.get('experiment_id') not in self.state.experiments:
       raise models.ApiError(404, f'experiment {job.get("experiment_id")} not found')
     reference = job.get('pipeline_version_reference')

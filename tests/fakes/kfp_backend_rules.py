@@ -1,6 +1,7 @@
-"""The rules the open-source Kubeflow Pipelines 2 backend applies to a
-package before and while it runs it, read from its source
-(kubeflow/pipelines `backend/src/v2`) and Argo's.
+"""The rules the open-source Kubeflow Pipelines 2 backend applies to a package.
+
+It applies them before and while it runs the package; they are read from
+its source (kubeflow/pipelines `backend/src/v2`) and Argo's.
 
 `package_problems(spec, target)` lists every rule a compiled PipelineSpec
 breaks, one line each; an empty list means CreateRun would accept it and the
@@ -79,16 +80,21 @@ def _executor_problems(name: str, executor: dict, target: str) -> List[str]:
 
 
 def _reads_outside_data(executor: dict) -> bool:
-  """An ExampleGen: the backend never runs the preCacheCheck hook that
-  fingerprints its input (nothing under backend/src/v2 reads it)."""
+  """Whether the executor reads data from outside: an ExampleGen.
+
+  The backend never runs the preCacheCheck hook that fingerprints its input
+  (nothing under backend/src/v2 reads it).
+  """
   container = executor.get('container', {})
   return 'lifecycle' in container or any(
       'example_gen' in str(arg) for arg in container.get('args', []))
 
 
 def _keyed_by_an_uncached_task(spec: dict, task: dict) -> bool:
-  """Whether a parameter of the task comes from a task that always runs, so
-  its cache key can change from run to run."""
+  """Whether a parameter of the task comes from a task that always runs.
+
+  Then its cache key can change from run to run.
+  """
   tasks = spec['root']['dag']['tasks']
   return any(
       not tasks[value['taskOutputParameter']['producerTask']].get(

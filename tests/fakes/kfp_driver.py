@@ -1,5 +1,6 @@
-"""The open-source KFP 2 driver of a container task: the ExecutorInput it
-builds and the cache key it computes.
+"""The open-source KFP 2 driver of a container task.
+
+The ExecutorInput it builds and the cache key it computes.
 
 Each function mirrors a Go function of kubeflow/pipelines
 `backend/src/v2/` (read at 7b70c7b9, a master commit after 2.17.0; the functions used here
@@ -35,15 +36,19 @@ class DriverError(RuntimeError):
 
 
 def _go_number(value: float) -> str:
-  """strconv.FormatFloat(f, 'f', -1, 64): the shortest digits, never an
-  exponent."""
+  """strconv.FormatFloat(f, 'f', -1, 64): the shortest digits.
+
+  Never an exponent.
+  """
   text = format(decimal.Decimal(repr(float(value))), 'f')
   return text[:-2] if text.endswith('.0') else text
 
 
 def _go_json(value) -> str:
-  """encoding/json over protojson: compact, keys sorted, numbers as Go
-  prints them, <, > and & escaped."""
+  """encoding/json over protojson: a value as the Go code encodes it.
+
+  Compact, keys sorted, numbers as Go prints them, <, > and & escaped.
+  """
   if isinstance(value, bool) or value is None:
     return json.dumps(value)
   if isinstance(value, (int, float)):
@@ -58,8 +63,10 @@ def _go_json(value) -> str:
 
 
 def pb_value_to_text(value) -> str:
-  """metadata/converter.go PbValueToText: how a non-string value becomes a
-  STRING parameter."""
+  """metadata/converter.go PbValueToText: a value as text.
+
+  How a non-string value becomes a STRING parameter.
+  """
   if value is None:
     return ''
   if isinstance(value, str):
@@ -167,8 +174,11 @@ def resolve_inputs(task: dict, component: dict, producers: Dict[str, int],
 
 
 def generate_output_uri(root: str, *paths: str) -> str:
-  """metadata/client.go GenerateOutputURI: the root without its trailing
-  slash, then the paths joined (query strings are not modelled)."""
+  """metadata/client.go GenerateOutputURI: the root and paths joined.
+
+  The root without its trailing slash, then the paths joined (query strings
+  are not modelled).
+  """
   return root.rstrip('/') + '/' + '/'.join(p.strip('/') for p in paths)
 
 

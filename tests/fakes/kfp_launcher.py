@@ -1,7 +1,8 @@
-"""Runs a compiled KFP package on this machine as the open-source KFP 2
-backend runs it: Argo's task order, and for each task the driver
-(kfp_driver.py), the launcher (this module) and ML Metadata (kfp_mlmd.py, a
-real SQLite store kept across runs with the cache).
+"""Runs a compiled KFP package locally as the open-source KFP 2 backend does.
+
+Argo's task order, and for each task the driver (kfp_driver.py), the
+launcher (this module) and ML Metadata (kfp_mlmd.py, a real SQLite store
+kept across runs with the cache).
 
 The launcher's part mirrors kubeflow/pipelines
 `backend/src/v2/component/launcher_v2.go` (read at 7b70c7b9), function by
@@ -82,9 +83,11 @@ def executor_container(spec: dict, task_name: str) -> dict:
 
 @dataclasses.dataclass
 class Cache:
-  """The cluster's state kept across runs: its ML Metadata store and KFP's
-  cache (fingerprint -> the execution that made the outputs; the API
-  server's task table, looked up by fingerprint)."""
+  """The cluster's state kept across runs: ML Metadata and KFP's cache.
+
+  Its ML Metadata store and KFP's cache (fingerprint -> the execution that
+  made the outputs; the API server's task table, looked up by fingerprint).
+  """
   metadata_path: Optional[Path] = None
   entries: Dict[str, int] = dataclasses.field(default_factory=dict)
   _client: Optional[kfp_mlmd.Client] = None
@@ -113,9 +116,11 @@ class Run:
 
 
 def with_defaults(executor_input: dict, component: dict) -> dict:
-  """launcher_v2.go addDefaultParams and qualifyExecutorLogsForRetry, on a
-  copy: what `{{$}}` carries (neither ML Metadata nor the cache key sees
-  these)."""
+  """launcher_v2.go addDefaultParams and qualifyExecutorLogsForRetry.
+
+  On a copy: what `{{$}}` carries (neither ML Metadata nor the cache key
+  sees these).
+  """
   result = copy.deepcopy(executor_input)
   values = result['inputs'].setdefault('parameterValues', {})
   for name, spec in component.get('inputDefinitions', {}).get(
@@ -129,8 +134,11 @@ def with_defaults(executor_input: dict, component: dict) -> dict:
 
 
 def executor_output(path: Path) -> dict:
-  """launcher_v2.go getExecutorOutputFile: {} if the file is missing; an
-  error for anything protojson would not parse as an ExecutorOutput."""
+  """launcher_v2.go getExecutorOutputFile: the executor output, parsed.
+
+  {} if the file is missing; an error for anything protojson would not
+  parse as an ExecutorOutput.
+  """
   if not path.exists():
     return {}
   text = path.read_text()
@@ -174,8 +182,11 @@ def text_to_pb_value(text: str, wanted: str, name: str):
 
 def collect_output_parameters(executor_input: dict, written: dict,
                               component: dict) -> dict:
-  """launcher_v2.go collectOutputParameters: the executor output's values
-  first (undeclared ones kept), then each declared parameter's file."""
+  """launcher_v2.go collectOutputParameters: a task's output parameters.
+
+  The executor output's values first (undeclared ones kept), then each
+  declared parameter's file.
+  """
   values = dict(written.get('parameterValues', {}))
   declared = component.get('outputDefinitions', {}).get('parameters', {})
   for name, parameter in executor_input['outputs'].get('parameters',
@@ -194,11 +205,14 @@ def collect_output_parameters(executor_input: dict, written: dict,
 
 def record_outputs(executor_input: dict, written: dict,
                    mlmd: kfp_mlmd.Client) -> Dict[str, dict]:
-  """launcher_v2.go uploadOutputArtifacts: every provisioned output artifact
-  (undeclared ones the executor wrote are ignored), its URI and metadata
-  merged from the executor output's first artifact of that name
-  (mergeRuntimeArtifacts: a URI replaces, metadata fields add; name and type
-  are not merged), recorded LIVE under its declared type."""
+  """launcher_v2.go uploadOutputArtifacts: output artifacts into ML Metadata.
+
+  Every provisioned output artifact (undeclared ones the executor wrote are
+  ignored), its URI and metadata merged from the executor output's first
+  artifact of that name (mergeRuntimeArtifacts: a URI replaces, metadata
+  fields add; name and type are not merged), recorded LIVE under its
+  declared type.
+  """
   recorded = {}
   for name, listed in executor_input['outputs']['artifacts'].items():
     artifact = copy.deepcopy(listed['artifacts'][0])
@@ -219,9 +233,11 @@ def record_outputs(executor_input: dict, written: dict,
 
 def _execute(container: dict, executor_input: dict, env: Dict[str, str],
              workdir: Path, log: Path) -> bool:
-  """Runs the container's command with `{{$}}` replaced; its output to the
-  log and to the executor-logs artifact (getLogWriter). True if it exited
-  0."""
+  """Runs the container's command with `{{$}}` replaced; True if it exited 0.
+
+  Its output goes to the log and to the executor-logs artifact
+  (getLogWriter).
+  """
   argv = [*container.get('command', []), *container.get('args', [])]
   for arg in argv:
     if '{{$' in arg and arg != EXECUTOR_INPUT_PLACEHOLDER:
@@ -240,8 +256,10 @@ def _execute(container: dict, executor_input: dict, env: Dict[str, str],
 
 
 def _prepare_output_folders(executor_input: dict) -> None:
-  """launcher_v2.go prepareOutputFolders: the parent folder of every output
-  parameter file and output artifact."""
+  """launcher_v2.go prepareOutputFolders: makes the output folders.
+
+  The parent folder of every output parameter file and output artifact.
+  """
   outputs = executor_input['outputs']
   for parameter in outputs.get('parameters', {}).values():
     Path(parameter['outputFile']).parent.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,6 @@
-"""The open-source KFP 2 backend's ML Metadata client, on a real ML Metadata
-store (the `ml_metadata` package, SQLite).
+"""The open-source KFP 2 backend's ML Metadata client, on a real store.
+
+The store is a real ML Metadata store (the `ml_metadata` package, SQLite).
 
 Each function mirrors one Go function of kubeflow/pipelines
 `backend/src/v2/metadata/` (read at 7b70c7b9, a master commit after 2.17.0;
@@ -29,8 +30,10 @@ class MetadataError(RuntimeError):
 
 
 def _set_struct(value: metadata_store_pb2.Value, fields: dict) -> None:
-  """Sets value to a struct, an empty one too (ML Metadata aborts the
-  process on a value with no kind)."""
+  """Sets value to a struct, an empty one too.
+
+  ML Metadata aborts the process on a value with no kind.
+  """
   value.struct_value.SetInParent()
   value.struct_value.update(fields)
 
@@ -60,8 +63,11 @@ def struct_value_to_mlmd_value(value) -> metadata_store_pb2.Value:
 
 
 def to_mlmd_artifact(runtime_artifact: dict) -> metadata_store_pb2.Artifact:
-  """converter.go toMLMDArtifact: the URI, and each metadata field as a
-  custom property, except `_kfp_workspace`."""
+  """converter.go toMLMDArtifact: a runtime artifact for ML Metadata.
+
+  The URI, and each metadata field as a custom property, except
+  `_kfp_workspace`.
+  """
   artifact = metadata_store_pb2.Artifact(uri=runtime_artifact.get('uri', ''))
   for key, value in (runtime_artifact.get('metadata') or {}).items():
     if key == '_kfp_workspace':
@@ -90,9 +96,11 @@ def _metadata_value(value: metadata_store_pb2.Value):
 
 
 def to_runtime_artifact(artifact: metadata_store_pb2.Artifact) -> dict:
-  """converter.go toRuntimeArtifact: named by its ML Metadata id; properties,
-  then custom properties, as metadata, every number a double, structs as
-  stored."""
+  """converter.go toRuntimeArtifact: an artifact named by its ML Metadata id.
+
+  Properties, then custom properties, as metadata, every number a double,
+  structs as stored.
+  """
   metadata = {}
   for properties in (artifact.properties, artifact.custom_properties):
     for key, value in properties.items():
@@ -101,8 +109,10 @@ def to_runtime_artifact(artifact: metadata_store_pb2.Artifact) -> dict:
 
 
 def schema_to_artifact_type(schema: str) -> metadata_store_pb2.ArtifactType:
-  """client.go SchemaToArtifactType: the type is named by the schema's
-  title; nothing else of the schema is kept."""
+  """client.go SchemaToArtifactType: the type named by the schema's title.
+
+  Nothing else of the schema is kept.
+  """
   title = (yaml.safe_load(schema) or {}).get('title', '')
   if not title:
     raise MetadataError(f'artifact schema {schema!r} has no title')
@@ -110,8 +120,11 @@ def schema_to_artifact_type(schema: str) -> metadata_store_pb2.ArtifactType:
 
 
 def artifact_schema(artifact_type: dict) -> str:
-  """launcher_v2.go getArtifactSchema: a schema title becomes
-  `title: <title>`; an instance schema is taken as it is."""
+  """launcher_v2.go getArtifactSchema: an artifact type's schema.
+
+  A schema title becomes `title: <title>`; an instance schema is taken as it
+  is.
+  """
   if 'schemaTitle' in artifact_type:
     return f'title: {artifact_type["schemaTitle"]}'
   if 'instanceSchema' in artifact_type:
@@ -132,9 +145,10 @@ class Client:
   def record_artifact(self, output_name: str, schema: str,
                       runtime_artifact: dict,
                       session_info: str = GCS_SESSION_INFO) -> dict:
-    """client.go RecordArtifact: a LIVE artifact of the schema's type, with
-    `display_name` (the output's name) and `store_session_info` unless the
-    metadata holds them.
+    """client.go RecordArtifact: a LIVE artifact of the schema's type.
+
+    It has `display_name` (the output's name) and `store_session_info`
+    unless the metadata holds them.
 
     Returns:
       The artifact as recorded, read back (toRuntimeArtifact form).
@@ -155,10 +169,12 @@ class Client:
   def create_execution(self, task_name: str, parameters: dict,
                        input_artifacts: Dict[str, List[dict]],
                        fingerprint: str) -> int:
-    """client.go CreateExecution (with GenerateExecutionConfig): a RUNNING
-    execution of the task, its input parameters as the `inputs` struct, one
-    INPUT event per input artifact, keyed by the input's name, whose id is
-    parsed from the artifact's name."""
+    """client.go CreateExecution (with GenerateExecutionConfig) for a task.
+
+    A RUNNING execution of the task, its input parameters as the `inputs`
+    struct, one INPUT event per input artifact, keyed by the input's name,
+    whose id is parsed from the artifact's name.
+    """
     execution = metadata_store_pb2.Execution(
         type_id=self.store.put_execution_type(
             metadata_store_pb2.ExecutionType(name=CONTAINER_EXECUTION)),
@@ -188,9 +204,12 @@ class Client:
   def publish_execution(self, execution_id: int, state: str,
                         output_parameters: dict,
                         output_artifacts: Dict[str, dict]) -> None:
-    """client.go PublishExecution: the state (COMPLETE, CACHED, FAILED), the
-    output parameters as the `outputs` struct, one OUTPUT event per output
-    artifact, keyed by the output's name."""
+    """client.go PublishExecution: an execution's state and outputs.
+
+    The state (COMPLETE, CACHED, FAILED), the output parameters as the
+    `outputs` struct, one OUTPUT event per output artifact, keyed by the
+    output's name.
+    """
     [execution] = self.store.get_executions_by_id([execution_id])
     execution.last_known_state = getattr(metadata_store_pb2.Execution, state)
     if output_parameters:
@@ -215,9 +234,12 @@ class Client:
 
   def get_output_artifacts_by_execution_id(self,
                                            execution_id: int) -> Dict[str, dict]:
-    """client.go GetOutputArtifactsByExecutionId, then
-    OutputArtifact.ToRuntimeArtifact: the execution's OUTPUT artifacts by
-    event key, each with the instance schema the Go code fills in: ""."""
+    """The execution's OUTPUT artifacts by event key.
+
+    client.go GetOutputArtifactsByExecutionId, then
+    OutputArtifact.ToRuntimeArtifact: each with the instance schema the Go
+    code fills in: "".
+    """
     events = [e for e in self.store.get_events_by_execution_ids([execution_id])
               if e.type == metadata_store_pb2.Event.OUTPUT]
     by_id = {a.id: a for a in self.store.get_artifacts_by_id(

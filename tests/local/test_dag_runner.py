@@ -1,6 +1,8 @@
-"""local/dag_runner.py on small real TFX pipelines: independent nodes run at
-the same time, a node waits for every node upstream, and a failure stops
-what depends on it and is raised."""
+"""local/dag_runner.py on small real TFX pipelines.
+
+Independent nodes run at the same time, a node waits for every node
+upstream, and a failure stops what depends on it and is raised.
+"""
 
 import json
 from pathlib import Path

@@ -1,5 +1,7 @@
-"""local/lazy_components.py: `tfx.components` gives TFX's own classes, and
-a local run's imports leave the unused components' libraries unloaded."""
+"""local/lazy_components.py: `tfx.components` gives TFX's own classes.
+
+And a local run's imports leave the unused components' libraries unloaded.
+"""
 
 import json
 import subprocess

@@ -1,5 +1,7 @@
-"""preprocessing_fn through tf.Transform's Beam implementation, and the
-Keras model trained on what it produces."""
+"""preprocessing_fn through tf.Transform's Beam implementation.
+
+Also the Keras model trained on what it produces.
+"""
 
 import numpy as np
 import pytest

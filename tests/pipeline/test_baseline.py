@@ -1,5 +1,8 @@
-"""The Evaluator's baseline on a local run: the served model, as on a
-cluster (LatestPushedModel), never a blessed model that was not pushed."""
+"""The Evaluator's baseline on a local run: the served model.
+
+As on a cluster (LatestPushedModel), never a blessed model that was not
+pushed.
+"""
 
 from tfx.types import standard_artifacts
 

@@ -1,7 +1,9 @@
-"""An edit under models/ must re-run Transform and Trainer, and nothing
-before them: the code is imported by name, so the cache only sees it through
-the fingerprint in their parameters. The Pusher records it with each version
-(it re-runs after a new Trainer output anyway)."""
+"""An edit under models/ must re-run Transform and Trainer, none before them.
+
+The code is imported by name, so the cache only sees it through the
+fingerprint in their parameters. The Pusher records it with each version
+(it re-runs after a new Trainer output anyway).
+"""
 
 import json
 import shutil

@@ -1,5 +1,7 @@
-"""ArrowCsvExampleGen's executor against TFX's CsvExampleGen executor on the
-same files: the same serialized examples in the same splits."""
+"""ArrowCsvExampleGen's executor against TFX's CsvExampleGen executor.
+
+On the same files: the same serialized examples in the same splits.
+"""
 
 import pytest
 import tensorflow as tf
@@ -34,9 +36,12 @@ HASH_SPLIT = example_gen_pb2.Output(
 
 def _run(executor_cls, input_base, out, pattern='*.csv',
          output_config=HASH_SPLIT, input_config=None, **exec_properties):
-  """Runs the executor; returns its output artifact and, per split, the
-  examples serialized with sorted keys (TFX writes them in any key order, but
-  hashes them sorted to split them), sorted: neither keeps the row order."""
+  """Runs the executor; returns its output artifact and the examples.
+
+  Per split, the examples serialized with sorted keys (TFX writes them in
+  any key order, but hashes them sorted to split them), sorted: neither
+  keeps the row order.
+  """
   input_config = input_config or example_gen_pb2.Input(splits=[
       example_gen_pb2.Input.Split(name='single_split', pattern=pattern)])
   examples = standard_artifacts.Examples()

@@ -1,6 +1,8 @@
-"""The data gate's checks on TFDV statistics of the bundled data and of
-changed copies: real seasons pass, broken data does not, and the allowlist
-tolerates what it names."""
+"""The data gate's checks on statistics of the bundled data and its copies.
+
+TFDV statistics of the bundled data and of changed copies: real seasons
+pass, broken data does not, and the allowlist tolerates what it names.
+"""
 
 import dataclasses
 

@@ -1,5 +1,7 @@
-"""The folder markers TensorFlow leaves in GCS, removed from a task's
-outputs, on a local GCS emulator (gcp-storage-emulator, JSON API)."""
+"""The folder markers TensorFlow leaves in GCS, removed from a task's outputs.
+
+Tested on a local GCS emulator (gcp-storage-emulator, JSON API).
+"""
 
 import os
 import socket

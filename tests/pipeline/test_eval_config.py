@@ -1,5 +1,7 @@
-"""The blessing thresholds as the Evaluator receives them: the configured
-values, on the overall slice only."""
+"""The blessing thresholds as the Evaluator receives them.
+
+The configured values, on the overall slice only.
+"""
 
 import tensorflow_model_analysis as tfma
 

@@ -1,5 +1,7 @@
-"""The Evaluator's schema: the curated schema's slice columns, as defined
-there, and nothing else for TFMA to decode."""
+"""The Evaluator's schema: the curated schema's slice columns only.
+
+The slice columns as defined there, and nothing else for TFMA to decode.
+"""
 
 import pytest
 from tensorflow_metadata.proto.v0 import schema_pb2

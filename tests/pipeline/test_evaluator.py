@@ -1,7 +1,9 @@
-"""The Evaluator without Beam against TFX's Evaluator on the same inputs:
-small real SavedModels with the pipeline's signatures, 3,000 bundled rows,
-the pipeline's EvalConfig. Every metric, plot, validation and blessing must
-match; what it does not compute is refused by name."""
+"""The Evaluator without Beam against TFX's Evaluator on the same inputs.
+
+The inputs: small real SavedModels with the pipeline's signatures, 3,000
+bundled rows, the pipeline's EvalConfig. Every metric, plot, validation and
+blessing must match; what it does not compute is refused by name.
+"""
 
 import json
 import math
@@ -34,9 +36,12 @@ THRESHOLDS = configs.EvalThresholds(min_auc=0.7, min_accuracy=0.6,
 
 
 def _save_model(path, weight: float) -> str:
-  """A SavedModel answering as the trained one does: serving_default and
-  transform_features over serialized examples. The label: fare over 10; the
-  prediction: a noisy guess at it, better the larger `weight`."""
+  """A SavedModel answering as the trained one does.
+
+  Its signatures: serving_default and transform_features over serialized
+  examples. The label: fare over 10; the prediction: a noisy guess at it,
+  better the larger `weight`.
+  """
   raw = helpers.raw_feature_spec()
   spec = {k: tf.io.FixedLenFeature([1], raw[k].dtype, 0)
           for k in ('fare', 'trip_miles', 'trip_seconds')}
@@ -67,8 +72,11 @@ def _save_model(path, weight: float) -> str:
 
 @pytest.fixture(scope='module')
 def inputs(tmp_path_factory, held_out_rows) -> dict:
-  """The Evaluator's inputs: examples (an eval split), the eval schema and
-  two models, the better one 'good'."""
+  """The Evaluator's inputs: examples, the eval schema and two models.
+
+  The examples are an eval split; of the two models the better one is
+  'good'.
+  """
   root = tmp_path_factory.mktemp('evaluator_inputs')
   examples = helpers.artifact(standard_artifacts.Examples, root / 'examples')
   examples.split_names = '["eval"]'

@@ -1,5 +1,8 @@
-"""The histogram-derived metrics and plot agree with TFMA's own on the same
-examples, overall and per slice, in a real TFMA run over stored predictions."""
+"""The histogram-derived metrics and plot agree with TFMA's own.
+
+On the same examples, overall and per slice, in a real TFMA run over stored
+predictions.
+"""
 
 import numpy as np
 import pytest

@@ -1,5 +1,8 @@
-"""The Pusher and the push destination on real SavedModels: no duplicate
-versions, no partial ones, and nothing pushed that is not blessed."""
+"""The Pusher and the push destination on real SavedModels.
+
+No duplicate versions, no partial ones, and nothing pushed that is not
+blessed.
+"""
 
 from pathlib import Path
 
@@ -40,8 +43,10 @@ def models(tmp_path_factory):
 
 def _push(model, destination: Path, tmp_path: Path, blessed: int = 1,
           serves: int = 1):
-  """Runs the Pusher's executor, with the Evaluator's blessing and the
-  serving check's verdict; returns its PushedModel artifact."""
+  """Runs the Pusher's executor; returns its PushedModel artifact.
+
+  It is given the Evaluator's blessing and the serving check's verdict.
+  """
   blessing = standard_artifacts.ModelBlessing()
   blessing.uri = str(tmp_path / 'blessing')
   blessing.set_int_custom_property('blessed', blessed)

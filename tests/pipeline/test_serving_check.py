@@ -1,6 +1,9 @@
-"""The serving check on real SavedModels: one whose two signatures agree
-passes with its latencies measured, one whose raw signature answers
-otherwise or that cannot be loaded fails with the reason."""
+"""The serving check on real SavedModels, passing and failing.
+
+One whose two signatures agree passes with its latencies measured, one whose
+raw signature answers otherwise or that cannot be loaded fails with the
+reason.
+"""
 
 import json
 import subprocess
@@ -20,8 +23,10 @@ FEATURES = ('fare', 'trip_miles')
 
 
 def _save(path, raw_offset: float) -> str:
-  """A model of fare and miles with both request signatures; its raw
-  signature adds raw_offset (0: the signatures agree)."""
+  """A model of fare and miles with both request signatures.
+
+  Its raw signature adds raw_offset (0: the signatures agree).
+  """
   spec = {k: tf.io.FixedLenFeature([1], tf.float32, 0.) for k in FEATURES}
   module = tf.Module()
 

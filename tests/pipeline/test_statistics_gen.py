@@ -1,5 +1,7 @@
-"""StatisticsGen without Beam writes the statistics TFDV's Beam pipeline
-computes."""
+"""StatisticsGen without Beam against TFDV's Beam pipeline.
+
+It writes the statistics TFDV's Beam pipeline computes.
+"""
 
 from google.protobuf import json_format
 import numpy as np
@@ -33,15 +35,19 @@ def _write_examples(folder, rows):
 
 
 def _by_feature(stats):
-  """Feature path -> its statistics (the order of features is not part of
-  what the proto means)."""
+  """Feature path -> its statistics.
+
+  The order of features is not part of what the proto means.
+  """
   dataset = stats.datasets[0]
   return {tuple(feature.path.step): feature for feature in dataset.features}
 
 
 def _numbers(stats, skip):
-  """(path, leaf) of every feature's statistics and the dataset's count,
-  except under keys in skip."""
+  """(path, leaf) of every feature's statistics and the dataset's count.
+
+  Except under keys in skip.
+  """
   def walk(node, path):
     if isinstance(node, dict):
       for key, value in node.items():
@@ -60,8 +66,10 @@ def _numbers(stats, skip):
 
 @pytest.fixture(scope='module')
 def both(tmp_path_factory, bundled_rows):
-  """(in-memory, Beam) statistics of every bundled row, more rows than one
-  record batch holds."""
+  """(in-memory, Beam) statistics of every bundled row.
+
+  The bundled rows are more than one record batch holds.
+  """
   assert len(bundled_rows) > record_batches.BATCH_ROWS
   pattern = _write_examples(tmp_path_factory.mktemp('examples'), bundled_rows)
   return (executor.split_statistics(

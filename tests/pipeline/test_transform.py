@@ -1,7 +1,9 @@
-"""Transform without Beam against TFX's Transform on the same inputs: the
-bundled rows, the curated schema, models/preprocessing.py. The artifact's
-files, the vocabularies and what the transform graph computes must match;
-an analysis it does not evaluate is refused by name."""
+"""Transform without Beam against TFX's Transform on the same inputs.
+
+The inputs: the bundled rows, the curated schema, models/preprocessing.py.
+The artifact's files, the vocabularies and what the transform graph computes
+must match; an analysis it does not evaluate is refused by name.
+"""
 
 import collections
 import json
@@ -31,8 +33,10 @@ def train_rows(bundled_rows, held_out_rows):
 
 @pytest.fixture(scope='module')
 def inputs(tmp_path_factory, train_rows, held_out_rows) -> dict:
-  """Transform's inputs: examples with a train split (analysed) and an eval
-  split, and the curated schema."""
+  """Transform's inputs: examples and the curated schema.
+
+  The examples have a train split (analysed) and an eval split.
+  """
   root = tmp_path_factory.mktemp('transform_inputs')
   examples = helpers.artifact(standard_artifacts.Examples, root / 'examples')
   examples.split_names = '["train", "eval"]'
@@ -45,8 +49,10 @@ def inputs(tmp_path_factory, train_rows, held_out_rows) -> dict:
 
 
 def _transform(executor_class, out, inputs) -> str:
-  """Runs a Transform executor as InMemoryTransform configures it; returns
-  the transform graph's uri."""
+  """Runs a Transform executor as InMemoryTransform configures it.
+
+  Returns the transform graph's uri.
+  """
   graph = helpers.artifact(standard_artifacts.TransformGraph, out)
   os.makedirs(graph.uri)
   executor = executor_class(base_beam_executor.BaseBeamExecutor.Context(
@@ -111,8 +117,11 @@ def _tokens(ids, vocabulary) -> list:
 
 
 def test_the_graph_transforms_rows_as_tfxs(graphs, held_out_rows):
-  """Every output on the held-out rows; vocabulary outputs as the tokens
-  they stand for, but for tokens one vocabulary keeps and the other not."""
+  """Every output on the held-out rows is compared with TFX's.
+
+  Vocabulary outputs as the tokens they stand for, but for tokens one
+  vocabulary keeps and the other not.
+  """
   spec = graphs['tfx'].raw_feature_spec()
   examples = tf.constant([helpers.to_example(row, spec)
                           for row in held_out_rows])
@@ -144,8 +153,11 @@ def test_the_graph_transforms_rows_as_tfxs(graphs, held_out_rows):
 
 
 def _with_full_vocabulary(inputs):
-  """A preprocessing_fn using tft.vocabulary (counted and sorted by its own
-  Beam stages, which analysis.py does not evaluate)."""
+  """A preprocessing_fn using tft.vocabulary.
+
+  tft.vocabulary is counted and sorted by its own Beam stages, which
+  analysis.py does not evaluate.
+  """
   return {'company_xf': tft.compute_and_apply_vocabulary(
       tf.sparse.to_dense(inputs['company'], default_value=''))}
 
@@ -162,8 +174,10 @@ def test_an_analysis_it_does_not_evaluate_is_refused_by_name(tmp_path,
 
 
 def test_a_preprocessing_fn_without_analyzers_reads_no_data(tmp_path):
-  """No analyzer: nothing to read (the files do not exist), the graph
-  exported as it is."""
+  """No analyzer: nothing to read, the graph exported as it is.
+
+  The files do not exist.
+  """
   examples = tf_example_record.TFExampleRecord(
       str(tmp_path / 'no-such-files-*'), schema=helpers.curated_schema())
   transform_fn = analysis.analyze(

@@ -1,5 +1,8 @@
-"""Which executor each node runs, in each mode: the in-process steps only
-where asked for, TFX's own everywhere else and in both cluster packages."""
+"""Which executor each node runs, in each mode.
+
+The in-process steps only where asked for, TFX's own everywhere else and in
+both cluster packages.
+"""
 
 import json
 

@@ -1,5 +1,7 @@
-"""The Evaluator's baseline: the served model, i.e. the last blessed model
-before this run's unless a rollback restored an older one.
+"""The Evaluator's baseline: the served model.
+
+That is the last blessed model before this run's, unless a rollback
+restored an older one.
 
 Locally a Resolver finds it in ML Metadata (strategy.py).
 Kubeflow Pipelines cannot run that: open-source KFP rejects the `resolver`

@@ -6,8 +6,10 @@ from models import push_destination as destination
 
 
 def served_model_uri(push_destination: str) -> str:
-  """The Trainer output the newest pushed version holds ('' if unknown):
-  after a rollback, the model it restored."""
+  """The Trainer output the newest pushed version holds ('' if unknown).
+
+  After a rollback, the model it restored.
+  """
   serving = destination.latest_version_dir(push_destination)
   record = destination.version_record(serving) if serving else {}
   while 'original_record' in record:  # a rollback, maybe of a rollback

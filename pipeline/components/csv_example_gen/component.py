@@ -1,5 +1,7 @@
-"""CsvExampleGen with the block executor, reading columns as the schema types
-them."""
+"""CsvExampleGen with the block executor.
+
+It reads columns as the schema types them.
+"""
 
 from typing import Optional
 
@@ -28,8 +30,10 @@ class ArrowCsvExampleGenSpec(standard_component_specs.FileBasedExampleGenSpec):
 
 
 class ArrowCsvExampleGen(CsvExampleGen):
-  """TFX's CsvExampleGen, reading and encoding CSV in blocks with Arrow, a
-  window of spans at a time (pipeline/spans.py)."""
+  """TFX's CsvExampleGen, reading and encoding CSV in blocks with Arrow.
+
+  It reads a window of spans at a time (pipeline/spans.py).
+  """
   SPEC_CLASS = ArrowCsvExampleGenSpec
   EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
 

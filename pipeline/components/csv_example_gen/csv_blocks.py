@@ -46,8 +46,11 @@ def _casts_to(values: pa.Array, arrow_type: pa.DataType) -> bool:
 
 
 def inferred_type(column: pa.Array) -> ColumnType:
-  """CsvExampleGen's guess: INT if every value is an integer, FLOAT if every
-  value is a number, else BYTES; EMPTY with no value at all."""
+  """CsvExampleGen's guess at a column's type.
+
+  INT if every value is an integer, FLOAT if every value is a number, else
+  BYTES; EMPTY with no value at all.
+  """
   values = column.drop_null()
   if len(values) == 0:
     return ColumnType.EMPTY
@@ -122,8 +125,10 @@ _BYTE_ORDER_MARK = '\ufeff'
 
 
 def header(path: str) -> List[str]:
-  """A CSV file's header; a UTF-8 byte-order mark before it is no part of
-  the first column's name."""
+  """A CSV file's header, without a UTF-8 byte-order mark before it.
+
+  The mark is no part of the first column's name.
+  """
   names = io_utils.load_csv_column_names(path)
   if names and names[0].startswith(_BYTE_ORDER_MARK):
     names[0] = names[0][len(_BYTE_ORDER_MARK):]

@@ -44,8 +44,11 @@ def _binary(data: np.ndarray, lengths: np.ndarray) -> pa.Array:
 
 
 def _varints(values: np.ndarray) -> pa.Array:
-  """Each unsigned 64-bit value as a protobuf varint: 7 bits per byte, low
-  bits first, the high bit set on every byte but the last."""
+  """Each unsigned 64-bit value as a protobuf varint.
+
+  7 bits per byte, low bits first, the high bit set on every byte but the
+  last.
+  """
   rest = values.astype(np.uint64)
   groups = [rest & np.uint64(0x7F)]
   lengths = np.ones(len(rest), dtype=np.int32)

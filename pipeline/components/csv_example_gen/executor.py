@@ -144,9 +144,11 @@ class CsvToExampleBlocks(beam.PTransform):
 
 def _split_by_hash(block: Tuple[str, pa.Array], split_names: List[str],
                    buckets: List[int]) -> Iterable[Chunk]:
-  """Each example to the split its hash falls in, as CsvExampleGen does: the
-  SHA-256 of the serialized example modulo the total of hash buckets, which
-  the splits share out in order."""
+  """Each example to the split its hash falls in, as CsvExampleGen does.
+
+  The hash is the SHA-256 of the serialized example modulo the total of hash
+  buckets, which the splits share out in order.
+  """
   block_id, examples = block
   hashes = np.array([
       int(hashlib.sha256(example).hexdigest(), 16) % buckets[-1]
@@ -164,8 +166,11 @@ _GZIP = tf.io.TFRecordOptions(compression_type='GZIP', compression_level=1)
 
 
 def _write(chunk: Chunk, split_dirs: Dict[str, str], temp_dir: str) -> None:
-  """One gzipped TFRecord file, complete or not there at all: written under
-  a temporary name and renamed, so a retried bundle replaces it whole."""
+  """One gzipped TFRecord file, complete or not there at all.
+
+  It is written under a temporary name and renamed, so a retried bundle
+  replaces it whole.
+  """
   split_name, block_id, examples = chunk
   name = f'{_FILE_PREFIX}-{split_name}-{block_id}.gz'
   temp = os.path.join(temp_dir, name)
@@ -205,9 +210,12 @@ def _chunks_split_by_hash(pipeline, input_base: str, pattern: str,
                           window: List[int], declared: dict,
                           output_config: example_gen_pb2.Output,
                           split_names: List[str]):
-  """The window's rows as (split, block id, rows), each row in the split its
-  hash gives it, so it stays there from run to run; the older spans give
-  rows to the first split (train) only, the newest span is evaluated on."""
+  """The window's rows as (split, block id, rows), split by their hash.
+
+  Each row goes to the split its hash gives it, so it stays there from run
+  to run; the older spans give rows to the first split (train) only, the
+  newest span is evaluated on.
+  """
   buckets = np.cumsum([
       split.hash_buckets for split in output_config.split_config.splits
   ]).tolist()
@@ -229,8 +237,7 @@ def _chunks_split_by_hash(pipeline, input_base: str, pattern: str,
 
 
 def _write_empty_splits(split_dirs: Dict[str, str]) -> None:
-  """An empty file in each split no row hashed to, as CsvExampleGen
-  writes."""
+  """An empty file in each split no row hashed to, as CsvExampleGen writes."""
   for name, folder in split_dirs.items():
     if not fileio.glob(os.path.join(folder, '*')):
       with tf.io.TFRecordWriter(
@@ -238,8 +245,10 @@ def _write_empty_splits(split_dirs: Dict[str, str]) -> None:
         pass
 
 class Executor(base_beam_executor.BaseBeamExecutor):
-  """Writes the CSV rows under input_base as tf.Examples, split as
-  CsvExampleGen splits them."""
+  """Writes the CSV rows under input_base as tf.Examples.
+
+  It splits them as CsvExampleGen splits them.
+  """
 
   def Do(self, input_dict: Dict[str, List[Any]],
          output_dict: Dict[str, List[Any]],

@@ -1,5 +1,7 @@
-"""The data gate's checks: new data against the schema, against itself, and
-against the data the serving model was trained on.
+"""The data gate's checks of new data.
+
+New data against the schema, against itself, and against the data the
+serving model was trained on.
 
 Each check returns Problems; a problem whose `key` is in the thresholds'
 allowlist is tolerated. Statistics are TFDV's, one split's dataset.
@@ -87,8 +89,11 @@ def _count_at(numbers: statistics_pb2.NumericStatistics, edge: float) -> int:
 
 
 def nonfinite_problems(stats: _Stats, split: str) -> List[Problem]:
-  """Numbers that are NaN or infinite: nothing learns from them, and one
-  such value distorts every mean and scale Transform computes."""
+  """Numbers that are NaN or infinite.
+
+  Nothing learns from them, and one such value distorts every mean and scale
+  Transform computes.
+  """
   found = []
   for feature in stats.features:
     if feature.WhichOneof('stats') != 'num_stats':
@@ -181,8 +186,7 @@ def vanished_problems(stats: _Stats, baseline: _Stats,
 
 
 def _quantile_histograms(stats: _Stats) -> _Stats:
-  """A copy whose numeric features' standard histograms are their quantile
-  histograms.
+  """A copy whose numeric features' standard histograms are quantile ones.
 
   TFDV's Jensen-Shannon divergence compares standard histograms: ten equal
   buckets from min to max. One outlier (a 1,700-mile trip) puts nearly every
@@ -204,9 +208,11 @@ def _quantile_histograms(stats: _Stats) -> _Stats:
 
 def drift_problems(stats: _Stats, baseline: _Stats, schema: schema_pb2.Schema,
                    limits: configs.DataGateThresholds) -> List[Problem]:
-  """TFDV's drift comparators against the serving model's data: L-infinity
-  distance for string features, Jensen-Shannon divergence for numbers (over
-  quantile buckets: _quantile_histograms)."""
+  """TFDV's drift comparators against the serving model's data.
+
+  L-infinity distance for string features, Jensen-Shannon divergence for
+  numbers (over quantile buckets: _quantile_histograms).
+  """
   with_comparators = schema_pb2.Schema()
   with_comparators.CopyFrom(schema)
   for feature in with_comparators.feature:

@@ -1,5 +1,7 @@
-"""The data gate: stops the run before Transform and Trainer when the new data
-is not fit to train the next serving model.
+"""The data gate: stops the run when new data is not fit to train on.
+
+It stops the run before Transform and Trainer when the new data is not fit
+to train the next serving model.
 
 ExampleValidator only records anomalies; nothing reads them, and a span with
 no labels or with most fares blank would be trained on, evaluated on equally

@@ -1,5 +1,6 @@
-"""The schema the Evaluator reads the eval split with: the pipeline's schema
-narrowed to the columns the Evaluator slices by.
+"""The schema the Evaluator reads the eval split with: the slice columns.
+
+It is the pipeline's schema narrowed to the columns the Evaluator slices by.
 
 TFMA decodes every column its schema names (every column there is, without
 one) into each example's record, and then splits those records example by

@@ -1,6 +1,9 @@
-"""TFX's Pusher with an executor that never pushes the serving model again nor
-a model of older data, and stores with each version its training statistics
-and a record of its origin."""
+"""TFX's Pusher with an executor that skips repeat pushes and keeps records.
+
+Its executor never pushes the serving model again nor a model of older
+data, and stores with each version its training statistics and a record of
+its origin.
+"""
 
 import json
 from typing import Optional
@@ -33,8 +36,10 @@ class PusherSpec(standard_component_specs.PusherSpec):
 
 
 class Pusher(pusher_component.Pusher):
-  """TFX's Pusher (same outputs), minus duplicate versions, plus statistics
-  and a record."""
+  """TFX's Pusher (same outputs), minus duplicate versions.
+
+  It stores statistics and a record with each version it pushes.
+  """
   SPEC_CLASS = PusherSpec
   EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
 

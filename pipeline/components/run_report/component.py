@@ -1,5 +1,6 @@
-"""The run report as the last step of a cluster run, for the Kubeflow
-Pipelines dashboard and Vertex AI.
+"""The run report as the last step of a cluster run.
+
+The page is for the Kubeflow Pipelines dashboard and Vertex AI.
 
 Both display an output artifact of type `system.HTML` on the run's page:
 the KFP dashboard lists a run's artifacts of that type and shows the file at

@@ -1,5 +1,7 @@
-"""The serving check: will a model server load the trained model and answer
-as the Evaluator saw it answer? Run before every push, on every target.
+"""The serving check, run before every push on every target.
+
+Will a model server load the trained model and answer as the Evaluator saw
+it answer?
 
 TFX's InfraValidator needs Docker or Kubernetes access from the step and
 does not run on Kubeflow V2 or Vertex AI. This step needs neither: it loads
@@ -44,8 +46,10 @@ RESULT_FILE = 'serving_check.json'
 
 
 def read_result(uri: str) -> Optional[dict]:
-  """The verdict a serving check wrote under its InfraBlessing's uri (check's
-  dict), or None if there is none."""
+  """The verdict a serving check wrote under its InfraBlessing's uri.
+
+  The check's dict, or None if there is none.
+  """
   path = os.path.join(uri, RESULT_FILE)
   if not fileio.exists(path):
     return None

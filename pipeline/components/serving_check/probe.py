@@ -1,5 +1,7 @@
-"""A pushed model as a model server sees it: loaded in a fresh process from
-its files alone, each signature queried, latency measured.
+"""A pushed model as a model server sees it: loaded, queried, timed.
+
+It is loaded in a fresh process from its files alone, each signature
+queried, latency measured.
 
     python -m pipeline.components.serving_check.probe
     < ["MODEL_DIR", "EXAMPLES", "OUT", "EXAMPLES_SIGNATURE",
@@ -27,8 +29,10 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 
 def _tensorflow_runtime_only():
-  """Makes `tensorflow` a bare package, then does what its `__init__` does
-  that loading and running a model depends on.
+  """Makes `tensorflow` a bare package, plus what loading a model needs.
+
+  It then does what the package's `__init__` does that loading and running
+  a model depends on.
 
   That `__init__` imports TensorFlow's whole Python API, some 2,600 modules
   with Keras among them: twice the time and ~60 MB more than the runtime and

@@ -1,6 +1,9 @@
-"""The serving check's probe process (probe.py), started when a check needs
-it or ahead of it. Imports nothing heavy, so a runner can start the process
-before it imports TensorFlow itself."""
+"""Starts the serving check's probe process (probe.py).
+
+The process starts when a check needs it or ahead of it. This module imports
+nothing heavy, so a runner can start the process before it imports
+TensorFlow itself.
+"""
 
 import base64
 import json
@@ -41,10 +44,12 @@ def _start() -> subprocess.Popen:
 
 
 def prestart() -> subprocess.Popen:
-  """Starts the next check's probe process now, so that its TensorFlow import
-  overlaps the steps before the check instead of following the Trainer. It
-  is still a fresh process: it has not seen the model. If no check uses it,
-  it exits when this process does (its stdin closes).
+  """Starts the next check's probe process now.
+
+  Its TensorFlow import then overlaps the steps before the check instead of
+  following the Trainer. It is still a fresh process: it has not seen the
+  model. If no check uses it, it exits when this process does (its stdin
+  closes).
 
   Returns:
     The process.
@@ -54,8 +59,10 @@ def prestart() -> subprocess.Popen:
 
 
 def take() -> subprocess.Popen:
-  """A probe process waiting for its arguments: the prestarted one if it is
-  still alive, else a new one."""
+  """A probe process waiting for its arguments.
+
+  The prestarted one if it is still alive, else a new one.
+  """
   probe = _prestarted.pop() if _prestarted else None
   if probe is None or probe.poll() is not None:
     probe = _start()

@@ -12,9 +12,11 @@ from pipeline.in_process.evaluator import executor
 
 
 class InMemoryEvaluator(Evaluator):
-  """TFX's Evaluator (same inputs, outputs and files), computing the
-  histogram metrics of pipeline/metrics over record batches in its own
-  process instead of TFMA's Beam pipeline."""
+  """TFX's Evaluator (same inputs, outputs and files), without Beam.
+
+  It computes the histogram metrics of pipeline/metrics over record batches
+  in its own process instead of TFMA's Beam pipeline.
+  """
   EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
 
   def __init__(self, examples: types.BaseChannel, model: types.BaseChannel,

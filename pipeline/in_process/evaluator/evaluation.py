@@ -79,8 +79,10 @@ def check_supported(eval_config: tfma.EvalConfig) -> None:
 
 
 class Model:
-  """A SavedModel answering as TFMA calls a generic one: each signature
-  given the batch's serialized examples."""
+  """A SavedModel answering as TFMA calls a generic one.
+
+  Each signature is given the batch's serialized examples.
+  """
 
   def __init__(self, spec: tfma.ModelSpec, path: str):
     """Loads the model.
@@ -174,8 +176,11 @@ def _column_codes(batch: pa.RecordBatch, column: str):
 def _slices(batch: pa.RecordBatch, slicing_specs: Sequence[
     Tuple[tfma.SlicingSpec, tfma.slicer.SingleSliceSpec]]
            ) -> Iterable[Tuple[SliceKey, np.ndarray]]:
-  """Each slice key of the batch, with the rows in it; keys as TFMA's
-  slicer makes them, from each distinct combination of values."""
+  """Each slice key of the batch, with the rows in it.
+
+  Keys as TFMA's slicer makes them, from each distinct combination of
+  values.
+  """
   rows = np.arange(batch.num_rows)
   for spec, single_spec in slicing_specs:
     columns = sorted(set(spec.feature_keys) | set(spec.feature_values))

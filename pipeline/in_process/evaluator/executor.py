@@ -1,5 +1,6 @@
-"""The Evaluator's executor without Beam: evaluation.py's metrics, written
-and judged as TFX's Evaluator writes and judges TFMA's.
+"""The Evaluator's executor without Beam: evaluation.py's metrics.
+
+They are written and judged as TFX's Evaluator writes and judges TFMA's.
 
 Outputs, as TFX's Evaluator leaves them: in the ModelEvaluation, TFMA's
 `metrics`, `plots`, `attributions` and `validations` files and
@@ -59,8 +60,10 @@ def _write_records(path: str, messages) -> None:
 
 
 def _of_type(sliced: evaluation.SlicedMetrics, key_type, exclude=()):
-  """Per slice, the values whose keys are of key_type and not of exclude
-  (PlotKey and AttributionsKey are MetricKeys too)."""
+  """Per slice, the values whose keys are of key_type and not of exclude.
+
+  PlotKey and AttributionsKey are MetricKeys too.
+  """
   return [(slice_key, {
       k: v for k, v in values.items()
       if isinstance(k, key_type) and not isinstance(k, exclude)})
@@ -103,8 +106,10 @@ def _write_evaluation(uri: str, eval_config: tfma.EvalConfig,
 
 def _validate(eval_config: tfma.EvalConfig,
               sliced: evaluation.SlicedMetrics):
-  """TFMA's ValidationResult over every slice (no rubber stamp: TFX's
-  Evaluator gives TFMA models without one)."""
+  """TFMA's ValidationResult over every slice.
+
+  No rubber stamp: TFX's Evaluator gives TFMA models without one.
+  """
   combine = writer.CombineValidations(eval_config, rubber_stamp=False)
   result = combine.create_accumulator()
   for metrics in _metrics_only(sliced):
@@ -115,8 +120,10 @@ def _validate(eval_config: tfma.EvalConfig,
 
 def _bless(blessing: types.Artifact, validation_ok: bool,
            model: types.Artifact, baseline) -> None:
-  """The ModelBlessing as TFX's Evaluator writes it (when the EvalConfig
-  has thresholds)."""
+  """The ModelBlessing as TFX's Evaluator writes it.
+
+  TFX's Evaluator writes it when the EvalConfig has thresholds.
+  """
   blessing.set_string_custom_property(
       constants.ARTIFACT_PROPERTY_CURRENT_MODEL_URI_KEY, model.uri)
   blessing.set_int_custom_property(

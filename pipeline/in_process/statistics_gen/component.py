@@ -8,9 +8,11 @@ from pipeline.in_process.statistics_gen import executor
 
 
 class InMemoryStatisticsGen(StatisticsGen):
-  """TFX's StatisticsGen (same input, output and files), running TFDV's
-  combiners over record batches in its own process instead of a Beam
-  pipeline."""
+  """TFX's StatisticsGen (same input, output and files), without Beam.
+
+  It runs TFDV's combiners over record batches in its own process instead of
+  a Beam pipeline.
+  """
   EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
 
   def __init__(self, examples: types.BaseChannel):

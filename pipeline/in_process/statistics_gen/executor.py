@@ -1,5 +1,6 @@
-"""StatisticsGen's executor without Beam: TFDV's combiners over record
-batches in this process.
+"""StatisticsGen's executor without Beam: TFDV's combiners in process.
+
+It runs TFDV's combiners over record batches in this process.
 
 TFDV computes statistics with combiners over Arrow record batches; Beam only
 distributes them. On one machine Beam's pipeline costs more than the

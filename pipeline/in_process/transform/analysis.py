@@ -1,5 +1,7 @@
-"""tf.Transform's analysis of a `preprocessing_fn` in this process, without
-Beam (TF1 graph mode, the mode pipeline/configs.py sets).
+"""tf.Transform's analysis of a `preprocessing_fn`, in process, without Beam.
+
+It runs in this process, in TF1 graph mode (the mode pipeline/configs.py
+sets).
 
 tf.Transform turns a `preprocessing_fn` into a graph of operations
 (`analysis_graph_builder.build`) that its Beam implementation maps onto a
@@ -43,8 +45,10 @@ _BATCH_ROWS = 1000
 
 
 class TransformFn(NamedTuple):
-  """What tf.Transform's AnalyzeDataset gives: the transform graph and the
-  metadata of its outputs."""
+  """What tf.Transform's AnalyzeDataset gives.
+
+  The transform graph and the metadata of its outputs.
+  """
   saved_model_dir: str
   metadata: dataset_metadata.DatasetMetadata
   # Vocabulary name -> its file in transform_fn/assets (TFT's `asset_map`).
@@ -63,9 +67,11 @@ def _operations(values) -> Iterator[nodes.OperationNode]:
 
 
 class _Interpreter(nodes.Visitor):
-  """Evaluates operations; a value is a list of elements (a PCollection's),
-  except the examples and the phase graph's outputs, streamed to their one
-  consumer."""
+  """Evaluates the operations of an analysis graph.
+
+  A value is a list of elements (a PCollection's), except the examples and
+  the phase graph's outputs, streamed to their one consumer.
+  """
 
   def __init__(self, examples: tfxio.TFXIO, graph: tf.Graph,
                structured_inputs, temp_dir: str):
@@ -179,8 +185,10 @@ def _refusal(operation_def) -> str:
 
 
 def check_supported(values: Iterable[nodes.ValueNode]) -> None:
-  """Refuses an analysis graph with operations this module does not evaluate
-  as tf.Transform's Beam implementation does.
+  """Refuses an analysis graph with operations this module does not evaluate.
+
+  The ones it does evaluate, it evaluates as tf.Transform's Beam
+  implementation does.
 
   Args:
     values: the graph's outputs (analysis_graph_builder.build's).
@@ -207,8 +215,10 @@ def check_supported(values: Iterable[nodes.ValueNode]) -> None:
 
 
 def _analyze_input_columns(graph: tf.Graph, structured_inputs) -> List[str]:
-  """The columns the analyzers read: tft.get_analyze_input_columns, from
-  the graph already traced."""
+  """The columns the analyzers read, as tft.get_analyze_input_columns finds.
+
+  Found from the graph already traced.
+  """
   visitor = graph_tools.SourcedTensorsVisitor()
   for sink in graph.get_collection(analyzer_nodes.TENSOR_REPLACEMENTS):
     nodes.Traverser(visitor).visit_value_node(sink.future)

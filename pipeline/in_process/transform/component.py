@@ -10,8 +10,10 @@ from pipeline.in_process.transform import executor
 
 
 class InMemoryTransform(Transform):
-  """TFX's Transform (same inputs, output and files), evaluating
-  tf.Transform's analysis in its own process instead of a Beam pipeline.
+  """TFX's Transform (same inputs, output and files), without Beam.
+
+  It evaluates tf.Transform's analysis in its own process instead of a Beam
+  pipeline.
 
   It writes the transform graph only, as Transform does with
   disable_statistics=True, disable_analyzer_cache=True, materialize=False

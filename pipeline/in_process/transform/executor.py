@@ -1,6 +1,7 @@
-"""Transform's executor without Beam: tf.Transform's analysis evaluated in
-this process (analysis.py), its outputs written where TFX's Transform writes
-them.
+"""Transform's executor without Beam: tf.Transform's analysis in process.
+
+The analysis is evaluated in this process (analysis.py), its outputs written
+where TFX's Transform writes them.
 
 The transform graph artifact holds what tft.TFTransformOutput reads, as
 tft_beam.WriteMetadata and WriteTransformFn lay it out: `metadata/` (the raw
@@ -48,8 +49,9 @@ def write_transform_graph(transform_fn: analysis.TransformFn,
 
 
 class Executor(base_beam_executor.BaseBeamExecutor):
-  """Writes the transform graph, as TFX's Transform does with
-  InMemoryTransform's settings.
+  """Writes the transform graph, as TFX's Transform does.
+
+  The same as Transform writes with InMemoryTransform's settings.
 
   A Beam executor by class only: Transform, a Beam component, takes no other
   kind. It builds no pipeline.
