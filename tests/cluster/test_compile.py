@@ -1,7 +1,6 @@
-"""kubeflow_runner.py's compiled packages, and the KFP package run end to end.
+"""kubeflow_runner.py's compiled packages.
 
-The KFP package's containers run end to end the way the open-source KFP
-launcher starts them.
+tests/cluster/test_retraining.py runs the KFP package end to end.
 """
 
 import json
@@ -11,14 +10,11 @@ import subprocess
 import kfp
 import pytest
 import yaml
-import tensorflow as tf
 
 import helpers
 from cluster import compiler
 from cluster import settings
-from fakes import kfp_launcher
 from pipeline import configs
-from models import push_destination
 from pipeline import pipeline as pipeline_lib
 
 # Node id -> ids of the nodes it takes inputs from, in pipeline/pipeline.py.
@@ -145,50 +141,6 @@ def test_unknown_target_is_one_clear_line(tmp_path):
   assert result.stderr.splitlines() == [
       "error: KUBEFLOW_TARGET='argo': expected one of kfp, vertex"
   ]
-
-
-@pytest.mark.e2e
-def test_kfp_containers_run_end_to_end_to_a_pushed_model(
-    kfp_env, held_out_rows):
-  root, package = kfp_env
-  image = root / 'image'
-  logs = root / 'logs'
-  logs.mkdir()
-
-  run = kfp_launcher.run_package(
-      package, root / 'storage' / 'pipelines' / configs.PIPELINE_NAME,
-      helpers.container_env(image), logs, workdir=image)
-  assert not run.failed, [(logs / f'{t}.log').read_text()[-3000:]
-                          for t in run.failed]
-  produced = run.outputs
-
-  assert produced['Evaluator']['blessing']['metadata']['blessed'] == 1
-  pushed = produced['Pusher']['pushed_model']['metadata']
-  assert pushed['pushed'] == 1
-  serving = root / 'storage' / 'serving_model' / configs.PIPELINE_NAME
-  [version] = serving.iterdir()
-  assert pushed['pushed_destination'] == str(version)
-  # The serving check passed in the pod; the version carries its record
-  # (the image it was built by) and its training statistics.
-  assert produced['ServingCheck']['infra_blessing']['metadata']['blessed'] == 1
-  record = push_destination.version_record(str(version))
-  assert record['image'] == helpers.TEST_IMAGE
-  # Before the first push the baseline is the candidate itself.
-  assert record['metrics']['candidate']['auc'] > 0.9
-  assert push_destination.training_statistics(str(version)).num_examples
-  # The report is the file at the report artifact's URI, as the dashboard
-  # reads it, and names what was pushed.
-  page = Path(produced['RunReport']['report']['uri']).read_text()
-  assert f'Pushed: <code>{version}</code>' in page
-  assert 'Compared with no earlier data' in page
-
-  model = tf.saved_model.load(str(version))
-  spec = helpers.raw_feature_spec()
-  rows = held_out_rows[:200]
-  scores = model.signatures['serving_default'](
-      examples=tf.constant([helpers.to_example(r, spec) for r in rows])
-  )['big_tip_probability'].numpy().ravel()
-  assert scores.shape == (len(rows),)
 
 
 def test_tfx_cli_creates_the_vertex_pipeline(tmp_path):

@@ -9,10 +9,12 @@ from pathlib import Path
 import random
 
 import pytest
+import tensorflow as tf
 
 import helpers
 from cluster import compiler
 from fakes import kfp_launcher
+from models import push_destination
 from pipeline import pipeline as pipeline_lib
 
 
@@ -22,8 +24,36 @@ def _spans(run: kfp_launcher.Run) -> str:
 
 
 @pytest.mark.e2e
+def _check_first_push(run: kfp_launcher.Run, version: Path, rows: list):
+  """The first run's blessed, pushed model: checked in the pod, recorded,
+  reported, and serving raw examples."""
+  produced = run.outputs
+  assert produced['Evaluator']['blessing']['metadata']['blessed'] == 1
+  pushed = produced['Pusher']['pushed_model']['metadata']
+  assert pushed['pushed'] == 1 and pushed['pushed_destination'] == str(version)
+  # The serving check passed in the pod; the version carries its record
+  # (the image it was built by) and its training statistics.
+  assert produced['ServingCheck']['infra_blessing']['metadata']['blessed'] == 1
+  record = push_destination.version_record(str(version))
+  assert record['image'] == helpers.TEST_IMAGE
+  # Before the first push the baseline is the candidate itself.
+  assert record['metrics']['candidate']['auc'] > 0.9
+  assert push_destination.training_statistics(str(version)).num_examples
+  # The report is the file at the report artifact's URI, as the dashboard
+  # reads it, and names what was pushed.
+  page = Path(produced['RunReport']['report']['uri']).read_text()
+  assert f'Pushed: <code>{version}</code>' in page
+  assert 'Compared with no earlier data' in page
+  model = tf.saved_model.load(str(version))
+  spec = helpers.raw_feature_spec()
+  scores = model.signatures['serving_default'](
+      examples=tf.constant([helpers.to_example(r, spec) for r in rows[:200]])
+  )['big_tip_probability'].numpy().ravel()
+  assert scores.shape == (200,)
+
+
 def test_no_new_span_is_cached_a_new_span_retrains_bad_data_stops_at_the_gate(
-    tmp_path, bundled_rows):
+    tmp_path, bundled_rows, held_out_rows):
   data = tmp_path / 'data'
   helpers.write_csv(data / 'span-1' / 'data.csv', bundled_rows)
   image = helpers.build_image_tree(tmp_path / 'image')
@@ -52,6 +82,7 @@ def test_no_new_span_is_cached_a_new_span_retrains_bad_data_stops_at_the_gate(
   assert set(first.executed) == every_task
   assert _spans(first) == '1'
   [version] = [p.name for p in serving.iterdir()]
+  _check_first_push(first, serving / version, held_out_rows)
 
   # The schedule fires again, no new span arrived: only the fingerprint runs.
   second = run('run-2')
