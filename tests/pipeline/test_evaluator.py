@@ -155,6 +155,7 @@ def _assert_close(ours: float, theirs: float, what):
     ('good', None, True),     # first run: value thresholds only
     ('poor', 'good', False),  # worse than the baseline, and too poor
     ('good', 'poor', True),   # better than the baseline
+    ('good', 'good', True),   # its own baseline: a cluster's first run
 ])
 def test_outputs_match_tfx_evaluators(tmp_path, inputs, model, baseline,
                                       blessed):
@@ -190,6 +191,31 @@ def test_outputs_match_tfx_evaluators(tmp_path, inputs, model, baseline,
       os.path.join(ours, 'eval_config.json')))
   assert run['evalConfig'] == json.loads(io_utils.read_string_file(
       os.path.join(theirs, 'eval_config.json')))['evalConfig']
+
+
+def _overall(uri, metric: str) -> float:
+  [value] = [v for (slice_key, key), v in _metrics(uri).items()
+             if not slice_key and f'name: "{metric}"' in key]
+  return value
+
+
+@pytest.mark.parametrize('margin', [-1e-4, 1e-4])
+def test_a_candidate_at_each_threshold_is_judged_alike(tmp_path, inputs,
+                                                       margin):
+  """Thresholds 1e-4 below and above the model's own AUC and accuracy (far
+  beyond the 1e-6 the two executors' metrics may differ by)."""
+  first, _ = _evaluate(tfx_executor.Executor, tmp_path / 'measure', inputs,
+                       'good')
+  at_threshold = configs.EvalThresholds(
+      min_auc=_overall(first, 'auc') + margin,
+      min_accuracy=_overall(first, 'binary_accuracy') + margin,
+      max_auc_regression=THRESHOLDS.max_auc_regression)
+  config = create_eval_config(at_threshold, features.SLICE_FEATURE_KEYS)
+  blessings = [
+      _evaluate(executor.Executor, tmp_path / name, inputs, 'good', 'good',
+                eval_config=config)[1].get_int_custom_property('blessed')
+      for name, executor in (('tfx', tfx_executor), ('ours', our_executor))]
+  assert blessings == [int(margin < 0)] * 2
 
 
 def _config(change) -> tfma.EvalConfig:
