@@ -4,7 +4,6 @@ create_pipeline(...) reads top-down, one comment per node; how each node is
 configured is in nodes.py.
 """
 
-import json
 from typing import List, Optional
 
 from ml_metadata.proto import metadata_store_pb2

@@ -1,9 +1,7 @@
 """Talks to a Kubeflow Pipelines 2.x API server through kfp.Client.
 
 It uploads the package, starts and follows runs, schedules retraining and
-lists runs.
-
-Every failure the user can act on (unreachable endpoint, refused
+lists runs. Every failure the user can act on (unreachable endpoint, refused
 credentials, a missing pipeline, a malformed cron) surfaces as KfpApiError
 with a one-line message; the cluster commands print it without a traceback.
 """

@@ -11,9 +11,8 @@ with a few float operations; every metric below is computed from the buckets.
 They are for one binary classifier output: a label in [0, 1] and one
 probability per example, unweighted; anything else fails naming what it got.
 A prediction counts as positive from configs.DECISION_THRESHOLD on (TFMA's
-classes: above it).
-The class names differ from TFMA's: a MetricConfig naming one of TFMA's
-registered classes gets TFMA's, whatever its module.
+classes: above it). The class names differ from TFMA's: a MetricConfig
+naming one of TFMA's registered classes gets TFMA's, whatever its module.
 """
 
 import math
@@ -30,8 +29,7 @@ from tensorflow_model_analysis.proto import metrics_for_slice_pb2
 from pipeline import configs
 
 _NUM_BUCKETS = calibration_histogram.DEFAULT_NUM_BUCKETS
-# A prediction at or above the decision threshold is positive: buckets from
-# this one on.
+# Buckets from this one on hold positives (at or above the threshold).
 _FIRST_POSITIVE_BUCKET = int(configs.DECISION_THRESHOLD * _NUM_BUCKETS) + 1
 # TFMA's calibration plot's lower edges: below 0, 1,000 buckets over [0, 1),
 # then 1 and above.
@@ -229,10 +227,7 @@ class ExampleCountFromHistogram(_FromHistogram):
 
 
 class AUCFromHistogram(_FromHistogram):
-  """Area under the ROC curve, lowering the threshold one bucket at a time.
-
-  Examples in one bucket count as ties: half a pair each.
-  """
+  """Area under the ROC curve, bucket by bucket; ties count half a pair."""
   DEFAULT_NAME = 'auc'
 
   def _value(self, histogram: Histogram) -> float:

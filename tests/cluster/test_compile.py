@@ -8,7 +8,6 @@ from pathlib import Path
 import subprocess
 
 import kfp
-import pytest
 import yaml
 
 import helpers

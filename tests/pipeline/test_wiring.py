@@ -4,7 +4,6 @@ The in-process steps only where asked for, TFX's own everywhere else and in
 both cluster packages.
 """
 
-import json
 
 import pytest
 from tfx.components.evaluator import executor as tfx_evaluator

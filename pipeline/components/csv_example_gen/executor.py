@@ -43,9 +43,7 @@ from tfx.utils import proto_utils
 
 from pipeline import spans as spans_lib
 from pipeline.components.csv_example_gen import csv_blocks
-from pipeline.components.csv_example_gen import example_encoding
-from pipeline.components.csv_example_gen.example_encoding import ColumnType
-from pipeline.components.data_errors import DataError
+from pipeline.components.csv_example_gen import csv_to_examples
 
 # The curated schema's path: its types are the columns' types.
 SCHEMA_FILE_KEY = 'schema_file'
@@ -60,86 +58,6 @@ _TEMP_DIR = '.incomplete'
 
 # A block of one split: (split name, block id, serialized tf.Examples).
 Chunk = Tuple[str, str, pa.Array]
-
-
-class _InferColumnTypes(beam.CombineFn):
-  """name -> ColumnType over every block of a split."""
-
-  def create_accumulator(self) -> Dict[str, ColumnType]:
-    return {}
-
-  def add_input(self, types, block: pa.RecordBatch):
-    return self.merge_accumulators([types, {
-        name: csv_blocks.inferred_type(column)
-        for name, column in zip(block.schema.names, block.columns)
-    }])
-
-  def merge_accumulators(self, accumulators):
-    merged = {}
-    for types in accumulators:
-      for name, column_type in types.items():
-        merged[name] = max(merged.get(name, ColumnType.EMPTY), column_type)
-    return merged
-
-  def extract_output(self, types):
-    return types
-
-
-def _encode(block: Tuple[str, pa.RecordBatch], inferred: Dict[str, ColumnType],
-            declared: Dict[str, ColumnType]) -> Tuple[str, pa.Array]:
-  block_id, rows = block
-  if all(inferred[name] == ColumnType.EMPTY for name in rows.schema.names):
-    raise DataError('The CSV files have no value in any cell.')
-  return block_id, example_encoding.encode(rows, {**inferred, **declared})
-
-
-@beam.typehints.with_input_types(beam.Pipeline)
-class CsvToExampleBlocks(beam.PTransform):
-  """CSV files -> (block id, serialized tf.Examples).
-
-  Columns the schema declares have its types; the others are inferred over
-  every file.
-  """
-
-  def __init__(self, patterns: Dict[str, str],
-               declared: Dict[str, ColumnType]):
-    """Reads the files matching each pattern.
-
-    Args:
-      patterns: block id prefix -> glob; each block's id starts with the
-        prefix of the pattern its file matched.
-      declared: column name -> the schema's type.
-    """
-    super().__init__()
-    self._patterns = patterns
-    self._declared = declared
-
-  def expand(self, pipeline):
-    files = []
-    for prefix, pattern in self._patterns.items():
-      matched = fileio.glob(pattern)
-      if not matched:
-        raise RuntimeError(f'Split pattern {pattern} matches no files.')
-      files += [(f'{prefix}{index:05d}', path)
-                for index, path in enumerate(matched)]
-    column_names = csv_blocks.header(files[0][1])
-    for _, path in files[1:]:
-      if csv_blocks.header(path) != column_names:
-        raise RuntimeError(
-            f'{path} has a different header than {files[0][1]}.')
-
-    blocks = (
-        pipeline
-        | 'Files' >> beam.Create(files)
-        | 'ReadBlocks' >> beam.FlatMap(csv_blocks.read_blocks, column_names,
-                                       self._declared)
-        # A few large elements: each worker encodes and writes some blocks.
-        | 'Distribute' >> beam.Reshuffle())
-    inferred = (blocks
-                | 'Rows' >> beam.Values()
-                | 'InferTypes' >> beam.CombineGlobally(_InferColumnTypes()))
-    return blocks | 'Encode' >> beam.Map(
-        _encode, beam.pvalue.AsSingleton(inferred), self._declared)
 
 
 def _split_by_hash(block: Tuple[str, pa.Array], split_names: List[str],
@@ -205,7 +123,6 @@ def _check_supported(output_config: example_gen_pb2.Output,
                      f'output_data_format={payload_format} is not supported.')
 
 
-
 def _chunks_split_by_hash(pipeline, input_base: str, pattern: str,
                           window: List[int], declared: dict,
                           output_config: example_gen_pb2.Output,
@@ -226,7 +143,7 @@ def _chunks_split_by_hash(pipeline, input_base: str, pattern: str,
   newest = prefix[window[-1]]
   return (
       pipeline
-      | 'Read' >> CsvToExampleBlocks(
+      | 'Read' >> csv_to_examples.CsvToExampleBlocks(
           {prefix[span]: os.path.join(spans_lib.folder(input_base, span),
                                       pattern)
            for span in window}, declared)
@@ -243,6 +160,7 @@ def _write_empty_splits(split_dirs: Dict[str, str]) -> None:
       with tf.io.TFRecordWriter(
           os.path.join(folder, f'{_FILE_PREFIX}-{name}.gz'), 'GZIP'):
         pass
+
 
 class Executor(base_beam_executor.BaseBeamExecutor):
   """Writes the CSV rows under input_base as tf.Examples.
@@ -289,7 +207,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
       else:  # each input split is an output split
         chunks = [
             pipeline
-            | f'Read[{split.name}]' >> CsvToExampleBlocks(
+            | f'Read[{split.name}]' >> csv_to_examples.CsvToExampleBlocks(
                 {'': os.path.join(input_base, split.pattern)}, declared)
             | f'Name[{split.name}]' >> beam.MapTuple(
                 lambda block_id, rows, name=split.name: (name, block_id, rows))
