@@ -23,6 +23,7 @@ refused before any task runs, as CreateRun refuses it. What is not modelled
 ParallelFor, retries, placeholders other than `{{$}}`.
 """
 
+from concurrent import futures
 import copy
 import dataclasses
 import json
@@ -268,10 +269,27 @@ def _prepare_output_folders(executor_input: dict) -> None:
                                                      exist_ok=True)
 
 
-def _run_task(task_name: str, spec: dict, run: Run, producers: Dict[str, int],
-              cache: Cache, mlmd: kfp_mlmd.Client, run_root: Path,
-              env: Dict[str, str], workdir: Path, log_dir: Path) -> None:
-  """The driver, then (unless the cache has the task) the launcher."""
+@dataclasses.dataclass
+class _Launch:
+  """A task the driver decided to run: what its container is given."""
+  task_name: str
+  component: dict
+  container: dict
+  executor_input: dict  # with the launcher's additions
+  execution_id: int
+  fingerprint: str
+  log: Path
+
+
+def _drive(task_name: str, spec: dict, run: Run, producers: Dict[str, int],
+           cache: Cache, mlmd: kfp_mlmd.Client, run_root: Path,
+           log_dir: Path) -> Optional[_Launch]:
+  """The driver: the task's ExecutorInput, its execution, and the cache.
+
+  Returns:
+    What to launch, or None: the task failed in the driver (Run.failed) or
+    took a cached execution's outputs.
+  """
   task = spec['root']['dag']['tasks'][task_name]
   component = spec['components'][task['componentRef']['name']]
   container = executor_container(spec, task_name)
@@ -281,7 +299,7 @@ def _run_task(task_name: str, spec: dict, run: Run, producers: Dict[str, int],
   except kfp_driver.DriverError as e:
     log.write_text(f'driver: {e}\n')
     run.failed.append(task_name)
-    return
+    return None
   provisioned = kfp_driver.provision_outputs(
       str(run_root), task_name, component, str(log_dir / task_name / 'tmp'))
   executor_input = {'inputs': inputs, 'outputs': provisioned.outputs}
@@ -294,47 +312,67 @@ def _run_task(task_name: str, spec: dict, run: Run, producers: Dict[str, int],
                                         inputs['artifacts'].items()},
                                        fingerprint)
   producers[task_name] = execution_id
-  if fingerprint in cache.entries:  # driver/cache.go reuseCachedOutputs
-    cached = cache.entries[fingerprint]
-    mlmd.publish_execution(execution_id, 'CACHED',
-                           mlmd.output_parameters(cached),
-                           mlmd.get_output_artifacts_by_execution_id(cached))
-  else:
+  if fingerprint not in cache.entries:
     launched = with_defaults(executor_input, component)
-    try:
-      _prepare_output_folders(launched)
-      if not _execute(container, launched, env, workdir, log):
-        raise LauncherError(f'failed to execute component: {task_name} '
-                            'exited non-zero')
-      written = executor_output(Path(launched['outputs']['outputFile']))
-      parameters = collect_output_parameters(launched, written, component)
-      recorded = record_outputs(launched, written, mlmd)
-    except LauncherError as e:
-      with open(log, 'a') as f:
-        f.write(f'launcher: {e}\n')
-      mlmd.publish_execution(execution_id, 'FAILED', {}, {})
-      run.failed.append(task_name)
-      return
-    mlmd.publish_execution(execution_id, 'COMPLETE', parameters, recorded)
-    run.executed.append(task_name)
-    if fingerprint:
-      cache.entries[fingerprint] = execution_id
+    _prepare_output_folders(launched)
+    return _Launch(task_name, component, container, launched, execution_id,
+                   fingerprint, log)
+  cached = cache.entries[fingerprint]  # driver/cache.go reuseCachedOutputs
+  mlmd.publish_execution(execution_id, 'CACHED',
+                         mlmd.output_parameters(cached),
+                         mlmd.get_output_artifacts_by_execution_id(cached))
+  _record_in_run(run, task_name, execution_id, mlmd)
+  return None
+
+
+def _record_in_run(run: Run, task_name: str, execution_id: int,
+                   mlmd: kfp_mlmd.Client) -> None:
   run.parameters[task_name] = mlmd.output_parameters(execution_id)
   run.outputs[task_name] = mlmd.get_output_artifacts_by_execution_id(
       execution_id)
 
 
+def _finish(launch: _Launch, exited_zero: bool, run: Run, cache: Cache,
+            mlmd: kfp_mlmd.Client) -> bool:
+  """The launcher after the container: outputs recorded, the execution
+  published. True if the task succeeded."""
+  try:
+    if not exited_zero:
+      raise LauncherError(f'failed to execute component: {launch.task_name} '
+                          'exited non-zero')
+    written = executor_output(
+        Path(launch.executor_input['outputs']['outputFile']))
+    parameters = collect_output_parameters(launch.executor_input, written,
+                                           launch.component)
+    recorded = record_outputs(launch.executor_input, written, mlmd)
+  except LauncherError as e:
+    with open(launch.log, 'a') as f:
+      f.write(f'launcher: {e}\n')
+    mlmd.publish_execution(launch.execution_id, 'FAILED', {}, {})
+    run.failed.append(launch.task_name)
+    return False
+  mlmd.publish_execution(launch.execution_id, 'COMPLETE', parameters,
+                         recorded)
+  run.executed.append(launch.task_name)
+  if launch.fingerprint:
+    cache.entries[launch.fingerprint] = launch.execution_id
+  _record_in_run(run, launch.task_name, launch.execution_id, mlmd)
+  return True
+
+
 def run_package(package: Path, pipeline_root: Path, env: Dict[str, str],
                 log_dir: Path, workdir: Path, run_id: str = 'run-1',
-                cache: Optional[Cache] = None) -> Run:
+                cache: Optional[Cache] = None, parallelism: int = 2) -> Run:
   """Runs every task in workdir (the image's WORKDIR) with only `env`.
 
   Outputs go under pipeline_root / <pipeline name> / run_id; ML Metadata
   and the cache live in `cache` (a new one beside pipeline_root if None). A
   task whose caching is on and whose fingerprint is in the cache is not run
-  but takes the cached execution's outputs. A task whose driver or launcher
-  fails is recorded in Run.failed with the reason in its log; as Argo does,
-  the tasks that depend on it are not run (Run.skipped) and the others are.
+  but takes the cached execution's outputs. Up to `parallelism` containers
+  run at once, each as soon as the tasks it depends on succeeded. A task
+  whose driver or launcher fails is recorded in Run.failed with the reason
+  in its log; as Argo does, the tasks that depend on it are not run
+  (Run.skipped) and the others are.
 
   Raises:
     UnsupportedTask: the package breaks a backend rule, or uses what this
@@ -348,11 +386,36 @@ def run_package(package: Path, pipeline_root: Path, env: Dict[str, str],
   mlmd = cache.client(pipeline_root.parent / 'mlmd.sqlite')
   run_root = pipeline_root / spec['pipelineInfo']['name'] / run_id
   run, producers = Run({}, {}, []), {}
-  for task_name in task_order(spec):
-    task = spec['root']['dag']['tasks'][task_name]
-    if set(task.get('dependentTasks', [])) & {*run.failed, *run.skipped}:
-      run.skipped.append(task_name)
-      continue
-    _run_task(task_name, spec, run, producers, cache, mlmd, run_root, env,
-              workdir, log_dir)
+  tasks = spec['root']['dag']['tasks']
+  pending, done, running = task_order(spec), set(), {}
+  # As Argo: each task starts once every task it depends on has succeeded,
+  # up to `parallelism` containers at a time; the driver's and the
+  # launcher's ML Metadata work stays in this thread.
+  with futures.ThreadPoolExecutor(parallelism) as pool:
+    while pending or running:
+      before = len(pending)
+      for task_name in list(pending):
+        needs = set(tasks[task_name].get('dependentTasks', []))
+        if needs & {*run.failed, *run.skipped}:
+          pending.remove(task_name)
+          run.skipped.append(task_name)
+        elif needs <= done and len(running) < parallelism:
+          pending.remove(task_name)
+          launch = _drive(task_name, spec, run, producers, cache, mlmd,
+                          run_root, log_dir)
+          if launch:
+            running[pool.submit(_execute, launch.container,
+                                launch.executor_input, env, workdir,
+                                launch.log)] = launch
+          elif task_name not in run.failed:
+            done.add(task_name)
+      if not running:
+        if len(pending) == before:
+          raise UnsupportedTask(f'{pending[0]} can never start')
+        continue
+      finished, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
+      for future in finished:
+        launch = running.pop(future)
+        if _finish(launch, future.result(), run, cache, mlmd):
+          done.add(launch.task_name)
   return run
