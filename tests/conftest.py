@@ -5,7 +5,9 @@ import os
 os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
+import dataclasses
 from pathlib import Path
+import subprocess
 
 import pytest
 import yaml
@@ -28,6 +30,33 @@ def small_data_dir(tmp_path_factory, bundled_rows) -> Path:
   folder = tmp_path_factory.mktemp('small_data')
   helpers.write_csv(folder / 'data.csv', bundled_rows[:4000])
   return folder
+
+
+@dataclasses.dataclass(frozen=True)
+class BundledRun:
+  """local_runner.py's first run on the bundled data, as a user runs it."""
+  data: Path  # the data folder
+  output_dir: Path  # later tests may add runs here
+  result: subprocess.CompletedProcess  # the run's exit status and output
+  summary: object  # its local.run_summary.RunSummary
+  versions: dict  # what it pushed: helpers.pushed_versions
+
+
+@pytest.fixture(scope='session')
+def bundled_run(tmp_path_factory, bundled_rows) -> BundledRun:
+  """One run of local_runner.py on every bundled row, shared by the tests
+  that need a good model serving or a user's run to look at."""
+  from local import paths as local_paths  # pylint: disable=g-import-not-at-top
+  from local import run_summary  # pylint: disable=g-import-not-at-top
+  output_dir = tmp_path_factory.mktemp('bundled_run')
+  data = helpers.write_csv(
+      tmp_path_factory.mktemp('bundled') / 'data.csv', bundled_rows).parent
+  result = helpers.run_local_runner(data, output_dir, timeout=900)
+  assert result.returncode == 0, result.stderr[-3000:]
+  summary = run_summary.latest_run(
+      str(local_paths.LocalPaths(output_dir).metadata_path))
+  return BundledRun(data, output_dir, result, summary,
+                    helpers.pushed_versions(output_dir))
 
 
 @pytest.fixture(scope='session')

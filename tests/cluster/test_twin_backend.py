@@ -196,3 +196,16 @@ def test_the_cache_hands_on_the_same_artifacts(tmp_path):
   tasks['use']['parameters'] = {'changed': 1}
   third = _run(tmp_path, tasks, cache, run_id='run-3')
   assert third.executed == ['use']
+
+
+def test_until_runs_a_task_and_what_it_needs_only(tmp_path):
+  tasks = {'make': _task(outputs=['data']),
+           'use': _task(artifacts={'examples': ('make', 'data')},
+                        outputs=['data']),
+           'apart': _task()}
+  logs = tmp_path / 'logs'
+  logs.mkdir()
+  run = kfp_launcher.run_package(
+      _package(tmp_path / 'package.yaml', tasks), tmp_path / 'root', {},
+      logs, workdir=tmp_path, until='use')
+  assert sorted(run.executed) == ['make', 'use'] and not run.skipped

@@ -19,19 +19,11 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope='module')
-def serving(tmp_path_factory, bundled_rows):
-  """An output folder where the bundled data's model serves.
-
-  Returned with its versions.
-  """
-  output_dir = tmp_path_factory.mktemp('outputs')
-  data = helpers.write_csv(
-      tmp_path_factory.mktemp('good') / 'data.csv', bundled_rows).parent
-  result = helpers.run_local_runner(data, output_dir, timeout=900)
-  assert result.returncode == 0, result.stderr[-3000:]
-  versions = helpers.pushed_versions(output_dir)
-  assert len(versions) == 1
-  return output_dir, versions
+def serving(bundled_run):
+  """An output folder where the bundled data's model serves, and its
+  versions."""
+  assert len(bundled_run.versions) == 1
+  return bundled_run.output_dir, bundled_run.versions
 
 
 def _set(column, value, every=1):

@@ -30,10 +30,9 @@ def _run(data, output_dir, *args):
       str(local_paths.LocalPaths(output_dir).metadata_path))
 
 
-def test_with_and_without_beam_decide_the_same(tmp_path, bundled_rows):
-  data = helpers.write_csv(tmp_path / 'data' / 'data.csv', bundled_rows).parent
-  in_process = _run(data, tmp_path / 'in-process')
-  beam = _run(data, tmp_path / 'beam', '--with-beam')
+def test_with_and_without_beam_decide_the_same(tmp_path, bundled_run):
+  in_process = bundled_run.summary
+  beam = _run(bundled_run.data, tmp_path / 'beam', '--with-beam')
 
   assert in_process.node_states == beam.node_states
   assert set(in_process.node_states.values()) == {'COMPLETE'}

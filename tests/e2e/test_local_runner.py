@@ -9,11 +9,12 @@ import helpers
 pytestmark = pytest.mark.e2e
 
 
-def test_a_run_shows_every_component_and_logs_it(small_data_dir, tmp_path):
-  result = helpers.run_local_runner(small_data_dir, tmp_path, timeout=600)
-
-  assert result.returncode == 0, result.stderr[-2000:]
-  [log_file] = (tmp_path / 'logs').glob('run-*.log')
+def test_a_run_shows_every_component_and_logs_it(bundled_run):
+  result = bundled_run.result
+  # The last lines: where the log and the HTML report are.
+  *_, log_line, report_line = result.stdout.splitlines()
+  log_file = Path(log_line.removeprefix('Log: '))
+  assert log_file.parent == bundled_run.output_dir / 'logs'
   log = log_file.read_text()
   # Every node, also those after the Trainer's export (TensorFlow's export
   # used to turn absl INFO records off for the rest of the run).
@@ -21,8 +22,6 @@ def test_a_run_shows_every_component_and_logs_it(small_data_dir, tmp_path):
     assert f'Component {node} is finished.' in result.stderr, node  # console
     assert f'Component {node} is finished.' in log, node
     assert f'  {node:32} COMPLETE' in result.stdout  # the run report
-  # The last lines: where the log and the HTML report are.
-  *_, log_line, report_line = result.stdout.splitlines()
-  assert log_line == f'Log: {log_file}'
   report = Path(report_line.removeprefix('Report: '))
-  assert report.parent == tmp_path / 'reports' and report.is_file()
+  assert report.parent == bundled_run.output_dir / 'reports'
+  assert report.is_file()

@@ -362,7 +362,8 @@ def _finish(launch: _Launch, exited_zero: bool, run: Run, cache: Cache,
 
 def run_package(package: Path, pipeline_root: Path, env: Dict[str, str],
                 log_dir: Path, workdir: Path, run_id: str = 'run-1',
-                cache: Optional[Cache] = None, parallelism: int = 2) -> Run:
+                cache: Optional[Cache] = None, parallelism: int = 2,
+                until: Optional[str] = None) -> Run:
   """Runs every task in workdir (the image's WORKDIR) with only `env`.
 
   Outputs go under pipeline_root / <pipeline name> / run_id; ML Metadata
@@ -372,7 +373,8 @@ def run_package(package: Path, pipeline_root: Path, env: Dict[str, str],
   run at once, each as soon as the tasks it depends on succeeded. A task
   whose driver or launcher fails is recorded in Run.failed with the reason
   in its log; as Argo does, the tasks that depend on it are not run
-  (Run.skipped) and the others are.
+  (Run.skipped) and the others are. With `until`, only that task and the
+  tasks it depends on, directly or not, are run.
 
   Raises:
     UnsupportedTask: the package breaks a backend rule, or uses what this
@@ -388,6 +390,12 @@ def run_package(package: Path, pipeline_root: Path, env: Dict[str, str],
   run, producers = Run({}, {}, []), {}
   tasks = spec['root']['dag']['tasks']
   pending, done, running = task_order(spec), set(), {}
+  if until:
+    wanted, edge = set(), [until]
+    while edge:
+      wanted.update(edge)
+      edge = [d for t in edge for d in tasks[t].get('dependentTasks', [])]
+    pending = [t for t in pending if t in wanted]
   # As Argo: each task starts once every task it depends on has succeeded,
   # up to `parallelism` containers at a time; the driver's and the
   # launcher's ML Metadata work stays in this thread.
