@@ -24,9 +24,9 @@ from fakes import kfp_mlmd
 # into this artifact.
 EXECUTOR_LOGS = 'executor-logs'
 EXECUTOR_LOGS_TYPE = {'schemaTitle': 'system.Artifact'}
-# driver.go provisionOutputs: each declared output parameter's file, in the
-# pod's own /tmp.
-OUTPUT_PARAMETER_DIR = '/tmp/kfp/outputs'
+# driver.go provisionOutputs: each declared output parameter's file is
+# /tmp/kfp/outputs/<name>, in the pod's own /tmp.
+_OUTPUT_PARAMETER_DIR = 'kfp/outputs'
 _NUMBER_TYPES = ('NUMBER_DOUBLE', 'NUMBER_INTEGER')
 _KIND_OF = {str: 'string', bool: 'bool', list: 'list', dict: 'struct'}
 
@@ -221,8 +221,7 @@ def provision_outputs(run_root: str, task_name: str, component: dict,
       artifact['metadata'] = spec['metadata']
     artifacts[name] = {'artifacts': [artifact]}
   parameters = {
-      name: {'outputFile': pod_tmp + OUTPUT_PARAMETER_DIR[len('/tmp'):] +
-             '/' + name}
+      name: {'outputFile': f'{pod_tmp}/{_OUTPUT_PARAMETER_DIR}/{name}'}
       for name in component.get('outputDefinitions', {}).get('parameters', {})
   }
   outputs = {'artifacts': artifacts,

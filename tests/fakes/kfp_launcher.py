@@ -151,7 +151,7 @@ def executor_output(path: Path) -> dict:
   return json.loads(text)
 
 
-def text_to_pb_value(text: str, wanted: str, name: str):
+def text_to_pb_value(text: str, wanted: str):
   """metadata/converter.go TextToPbValue."""
   def failed(reason):
     return LauncherError(f'TextToPbValue(text="{text}", type="{wanted}") '
@@ -200,7 +200,7 @@ def collect_output_parameters(executor_input: dict, written: dict,
       raise LauncherError(
           f'failed to read output parameter name="{name}" type="{wanted}" '
           f'path="{path}": open {path}: no such file or directory')
-    values[name] = text_to_pb_value(path.read_text(), wanted, name)
+    values[name] = text_to_pb_value(path.read_text(), wanted)
   return values
 
 
