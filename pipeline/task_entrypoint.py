@@ -41,7 +41,7 @@ import json
 import os
 import runpy
 import sys
-from typing import List
+from typing import List, Tuple
 
 from pipeline import directory_markers
 
@@ -115,7 +115,7 @@ def _flag_index(argv: List[str], flag: str) -> int:
   return -1
 
 
-def argv_for_tfx(argv: List[str]) -> List[str]:
+def argv_for_tfx(argv: List[str]) -> Tuple[List[str], dict]:
   """TFX's entrypoint arguments, the ExecutorInput rewritten.
 
   The ExecutorInput is rewritten by executor_input_for_tfx.
@@ -124,7 +124,8 @@ def argv_for_tfx(argv: List[str]) -> List[str]:
     argv: the task's arguments (without the program name).
 
   Returns:
-    A copy of argv with the invocation argument rewritten.
+    A copy of argv with the invocation argument rewritten, and the
+    rewritten ExecutorInput.
 
   Raises:
     UntypedInputError: as executor_input_for_tfx.
@@ -136,18 +137,10 @@ def argv_for_tfx(argv: List[str]) -> List[str]:
     raise ValueError(f'{_INVOCATION_FLAG} is required')
   spec_index = _flag_index(argv, _INPUTS_SPEC_FLAG)
   inputs_spec = json.loads(argv[spec_index]) if spec_index >= 0 else {}
-  argv[invocation] = json.dumps(
-      executor_input_for_tfx(json.loads(argv[invocation]), inputs_spec))
-  return argv
-
-
-def output_uris(argv: List[str]) -> List[str]:
-  """The URIs of the output artifacts in argv's ExecutorInput."""
-  argv = list(argv)
-  executor_input = json.loads(argv[_flag_index(argv, _INVOCATION_FLAG)])
-  return [artifact['uri']
-          for listed in executor_input['outputs']['artifacts'].values()
-          for artifact in listed['artifacts']]
+  executor_input = executor_input_for_tfx(json.loads(argv[invocation]),
+                                          inputs_spec)
+  argv[invocation] = json.dumps(executor_input)
+  return argv, executor_input
 
 
 def main() -> None:
@@ -156,7 +149,7 @@ def main() -> None:
   Then it tidies the entrypoint's GCS outputs and exits.
   """
   try:
-    sys.argv[1:] = argv_for_tfx(sys.argv[1:])
+    sys.argv[1:], executor_input = argv_for_tfx(sys.argv[1:])
   except ValueError as e:
     sys.exit(f'error: {e}')
   try:
@@ -164,12 +157,14 @@ def main() -> None:
   except SystemExit as e:  # absl's app.run ends with sys.exit
     if e.code:
       raise
-  for name in directory_markers.remove(output_uris(sys.argv[1:])):
+  outputs = executor_input['outputs']['artifacts'].values()
+  uris = [artifact['uri'] for listed in outputs
+          for artifact in listed['artifacts']]
+  for name in directory_markers.remove(uris):
     print(f'removed the folder marker {name}')
   sys.stdout.flush()
   sys.stderr.flush()
   os._exit(0)  # pylint: disable=protected-access
-
 
 if __name__ == '__main__':
   main()

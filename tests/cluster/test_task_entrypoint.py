@@ -102,7 +102,7 @@ def test_every_task_reads_the_inputs_the_open_source_driver_sends(kfp_spec):
       'artifacts')]
   assert len(with_inputs) == 11
   for name, component, _, args in tasks:
-    argv = task_entrypoint.argv_for_tfx(args)
+    argv, _ = task_entrypoint.argv_for_tfx(args)
     executor_input = json.loads(
         argv[argv.index('--json_serialized_invocation_args') + 1])
     parsed = json_format.Parse(json.dumps(executor_input),
@@ -175,7 +175,7 @@ def test_flags_written_with_an_equals_sign_are_read_too():
       'instanceSchema': 'title: tfx.Examples\n'}}}}
   executor_input = {'inputs': {'artifacts': {'examples': {'artifacts': [
       {'name': '3', 'type': {'instanceSchema': ''}}]}}}}
-  argv = task_entrypoint.argv_for_tfx([
+  argv, _ = task_entrypoint.argv_for_tfx([
       f'--json_serialized_invocation_args={json.dumps(executor_input)}',
       f'--json_serialized_inputs_spec_args={json.dumps(spec)}',
       '--direct_num_workers=1'])

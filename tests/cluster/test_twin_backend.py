@@ -75,12 +75,12 @@ def _package(path: Path, tasks: dict) -> Path:
   return path
 
 
-def _run(tmp_path, tasks, cache=None, run_id='run-1'):
+def _run(tmp_path, tasks, cache=None, run_id='run-1', until=None):
   logs = tmp_path / 'logs' / run_id
   logs.mkdir(parents=True)
   return kfp_launcher.run_package(
       _package(tmp_path / 'package.yaml', tasks), tmp_path / 'root', {},
-      logs, workdir=tmp_path, run_id=run_id, cache=cache)
+      logs, workdir=tmp_path, run_id=run_id, cache=cache, until=until)
 
 
 def _received(run, task: str) -> dict:
@@ -203,9 +203,5 @@ def test_until_runs_a_task_and_what_it_needs_only(tmp_path):
            'use': _task(artifacts={'examples': ('make', 'data')},
                         outputs=['data']),
            'apart': _task()}
-  logs = tmp_path / 'logs'
-  logs.mkdir()
-  run = kfp_launcher.run_package(
-      _package(tmp_path / 'package.yaml', tasks), tmp_path / 'root', {},
-      logs, workdir=tmp_path, until='use')
+  run = _run(tmp_path, tasks, until='use')
   assert sorted(run.executed) == ['make', 'use'] and not run.skipped
