@@ -15,7 +15,7 @@ markers, so removing them changes nothing else.
 from typing import Iterable, List
 
 
-def gcs_location(uri: str):
+def _gcs_location(uri: str):
   """(bucket, object prefix) of a gs:// URI, or None for another scheme."""
   if not uri.startswith('gs://'):
     return None
@@ -33,7 +33,7 @@ def remove(uris: Iterable[str], client=None) -> List[str]:
   Returns:
     The gs:// names of the objects deleted.
   """
-  locations = [loc for loc in map(gcs_location, uris) if loc]
+  locations = [loc for loc in map(_gcs_location, uris) if loc]
   if not locations:
     return []
   if client is None:

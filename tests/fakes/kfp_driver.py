@@ -10,12 +10,11 @@ the driver reads them: an upstream artifact arrives named by its id, with an
 empty instance schema and its properties as metadata, numbers as doubles.
 """
 
-import dataclasses
 import decimal
 import hashlib
 import json
 import uuid
-from typing import Dict, Optional
+from typing import Dict
 
 from fakes import kfp_mlmd
 
@@ -182,15 +181,8 @@ def generate_output_uri(root: str, *paths: str) -> str:
   return root.rstrip('/') + '/' + '/'.join(p.strip('/') for p in paths)
 
 
-@dataclasses.dataclass
-class ProvisionedOutputs:
-  outputs: dict  # ExecutorInput.outputs
-  task_root: str
-
-
 def provision_outputs(run_root: str, task_name: str, component: dict,
-                      pod_tmp: str, publish_logs: bool = True,
-                      salt: Optional[str] = None) -> ProvisionedOutputs:
+                      pod_tmp: str, publish_logs: bool = True) -> dict:
   """driver.go provisionOutputs.
 
   Each declared output artifact (and `executor-logs`) named by its key, of
@@ -206,10 +198,11 @@ def provision_outputs(run_root: str, task_name: str, component: dict,
     component: its component spec.
     pod_tmp: the local folder standing in for the pod's /tmp.
     publish_logs: the driver's --publish_logs.
-    salt: the task root's last folder; a new uuid4 if None.
+
+  Returns:
+    ExecutorInput.outputs.
   """
-  task_root = generate_output_uri(run_root, task_name,
-                                  salt or str(uuid.uuid4()))
+  task_root = generate_output_uri(run_root, task_name, str(uuid.uuid4()))
   declared = dict(component.get('outputDefinitions', {}).get('artifacts', {}))
   if publish_logs:
     declared[EXECUTOR_LOGS] = {'artifactType': EXECUTOR_LOGS_TYPE}
@@ -229,7 +222,7 @@ def provision_outputs(run_root: str, task_name: str, component: dict,
                                                'output_metadata.json')}
   if parameters:
     outputs['parameters'] = parameters
-  return ProvisionedOutputs(outputs, task_root)
+  return outputs
 
 
 def cache_fingerprint(executor_input: dict, component: dict,

@@ -300,9 +300,8 @@ def _drive(task_name: str, spec: dict, run: Run, producers: Dict[str, int],
     log.write_text(f'driver: {e}\n')
     run.failed.append(task_name)
     return None
-  provisioned = kfp_driver.provision_outputs(
-      str(run_root), task_name, component, str(log_dir / task_name / 'tmp'))
-  executor_input = {'inputs': inputs, 'outputs': provisioned.outputs}
+  executor_input = {'inputs': inputs, 'outputs': kfp_driver.provision_outputs(
+      str(run_root), task_name, component, str(log_dir / task_name / 'tmp'))}
   run.executor_inputs[task_name] = executor_input
   caching = task.get('cachingOptions', {}).get('enableCache', False)
   fingerprint = (kfp_driver.cache_fingerprint(executor_input, component,
