@@ -135,11 +135,11 @@ def raw_feature_spec() -> dict:
       curated_schema()).feature_spec
 
 
-def to_example(row: dict, spec: dict) -> bytes:
-  """A CSV row as a serialized tf.Example, without the label column."""
+def to_example(row: dict, spec: dict, with_label: bool = False) -> bytes:
+  """A CSV row as a serialized tf.Example (its label only if with_label)."""
   feature = {}
   for name, value in row.items():
-    if name == features.TIPS_KEY or value == '':
+    if (name == features.TIPS_KEY and not with_label) or value == '':
       continue
     dtype = spec[name].dtype
     if dtype == tf.string:

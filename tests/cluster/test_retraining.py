@@ -23,7 +23,6 @@ def _spans(run: kfp_launcher.Run) -> str:
   return run.outputs['CsvExampleGen']['examples']['metadata']['spans']
 
 
-@pytest.mark.e2e
 def _check_first_push(run: kfp_launcher.Run, version: Path, rows: list):
   """The first run's blessed, pushed model: checked in the pod, recorded,
   reported, and serving raw examples."""
@@ -52,6 +51,7 @@ def _check_first_push(run: kfp_launcher.Run, version: Path, rows: list):
   assert scores.shape == (200,)
 
 
+@pytest.mark.e2e
 def test_no_new_span_is_cached_a_new_span_retrains_bad_data_stops_at_the_gate(
     tmp_path, bundled_rows, held_out_rows):
   data = tmp_path / 'data'

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+import damaged_data
 import helpers
 from local import paths as local_paths
 from local import run_summary
@@ -26,54 +27,16 @@ def serving(bundled_run):
   return bundled_run.output_dir, bundled_run.versions
 
 
-def _set(column, value, every=1):
-  def change(index, row):
-    if index % every == 0:
-      row[column] = value
-  return change
-
-
-def _scale_fare(index, row):  # dollars -> cents
-  if row['fare']:
-    row['fare'] = str(round(float(row['fare']) * 100))
-
-
 def _write(folder: Path, rows, change=None, fieldnames=None) -> Path:
-  rows = [dict(r) for r in rows]
-  for index, row in enumerate(rows):
-    if change:
-      change(index, row)
-  return helpers.write_csv(folder / 'data.csv', rows, fieldnames).parent
+  return helpers.write_csv(folder / 'data.csv', damaged_data.damaged(
+      rows, change), fieldnames).parent
 
 
-# name -> (how the rows are damaged, the reason the run must stop with).
-GATE_CASES = {
-    'unseen category': (
-        _set('payment_type', 'Bitcoin', every=3),
-        r'payment_type: schema: .*Bitcoin'),
-    'no labels': (
-        _set('tips', ''),
-        r'tips: label: expected a value in at least 99% of rows, seen 0\.0%'),
-    'single class': (
-        _set('tips', '0'),
-        r'big_tip: label: expected both classes; no rider tipped'),
-    'unit change': (
-        _scale_fare, r'fare: drift: The approximate Jensen-Shannon divergence'),
-    'infinite numbers': (  # 40 rows
-        _set('trip_miles', 'inf', every=375),
-        r'trip_miles: nonfinite: expected finite numbers; the train split '
-        r'holds \d+ inf'),
-    'mass missing values': (
-        _set('fare', '', every=2),
-        r'fare: missing: expected at most \d+\.\d% of rows empty .*seen 5\d\.\d%'),
-}
-
-
-@pytest.mark.parametrize('case', GATE_CASES)
+@pytest.mark.parametrize('case', damaged_data.GATE_CASES)
 def test_the_gate_stops_bad_data_before_training(case, serving, bundled_rows,
                                                  tmp_path):
   output_dir, versions = serving
-  change, reason = GATE_CASES[case]
+  change, reason = damaged_data.GATE_CASES[case]
   _expect_stopped(_write(tmp_path, bundled_rows, change), output_dir, versions,
                   'The data gate stopped the run before training', reason,
                   failed_node='DataGate')

@@ -10,6 +10,7 @@ from pathlib import Path
 import signal
 import subprocess
 import sys
+import threading
 
 import pytest
 import tensorflow as tf
@@ -28,11 +29,22 @@ def _start(data: Path, output_dir: Path) -> subprocess.Popen:
       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+# How long a run may take to reach the line a test waits for.
+_WAIT_SECONDS = 600
+
+
 def _wait_for(run: subprocess.Popen, line: str) -> None:
-  for seen in run.stderr:
-    if line in seen:
-      return
-  raise AssertionError(f'the run ended before "{line}"')
+  """Reads the run's log up to line, killing a run that takes too long."""
+  watchdog = threading.Timer(_WAIT_SECONDS, run.kill)
+  watchdog.start()
+  try:
+    for seen in run.stderr:
+      if line in seen:
+        return
+  finally:
+    watchdog.cancel()
+  raise AssertionError(f'the run ended (or passed {_WAIT_SECONDS} s) before '
+                       f'"{line}"')
 
 
 def _kill(run: subprocess.Popen) -> None:

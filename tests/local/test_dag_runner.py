@@ -21,32 +21,47 @@ from local import dag_runner
 from local import metadata as local_metadata
 
 
+# How long a step waits for its sibling to start before it fails.
+_MEET_TIMEOUT_SECONDS = 120
+
+
 @component
 def Step(  # pylint: disable=invalid-name
-    out: OutputArtifact[String], log: Parameter[str], seconds: Parameter[float],
+    out: OutputArtifact[String], log: Parameter[str], meet: Parameter[str] = '',
     fail: Parameter[int] = 0):
-  """Appends its start and end times to `log` and sleeps in between."""
+  """Marks its start, waits for the step `meet` to start, logs its times."""
   started = time.time()
-  time.sleep(seconds)
+  log = Path(log)
+  log.with_suffix('.started').touch()
+  if meet:
+    sibling = log.with_name(f'{meet}.started')
+    while not sibling.exists():
+      if time.time() - started > _MEET_TIMEOUT_SECONDS:
+        raise TimeoutError(f'{log.stem}: {meet} did not start while it ran')
+      time.sleep(0.01)
   if fail:
-    raise RuntimeError(f'{Path(log).stem} failed on purpose')
+    raise RuntimeError(f'{log.stem} failed on purpose')
   with open(log, 'a') as f:
     f.write(json.dumps({'start': started, 'end': time.time()}) + '\n')
   out.value = 'done'
 
 
-def _diamond(tmp_path: Path, fail=()) -> tuple:
-  """a -> (b, c) -> d; b and c sleep 1 s each; each node logs to its file."""
-  def step(name, seconds, *upstream):
-    node = Step(log=str(tmp_path / f'{name}.jsonl'), seconds=seconds,
+def _diamond(tmp_path: Path, fail=(), meet=True) -> tuple:
+  """a -> (b, c) -> d; each node logs to its file.
+
+  With meet, b and c each wait until the other has started: they finish
+  only if they run at the same time.
+  """
+  def step(name, *upstream, meets=''):
+    node = Step(log=str(tmp_path / f'{name}.jsonl'), meet=meets if meet else '',
                 fail=int(name in fail)).with_id(name)
     for up in upstream:
       node.add_upstream_node(up)
     return node
-  a = step('a', 0.0)
-  b = step('b', 1.0, a)
-  c = step('c', 1.0, a)
-  d = step('d', 0.0, b, c)
+  a = step('a')
+  b = step('b', a, meets='c')
+  c = step('c', a, meets='b')
+  d = step('d', b, c)
   db = tmp_path / 'metadata.db'
   return tfx_pipeline.Pipeline(
       pipeline_name='diamond', pipeline_root=str(tmp_path / 'root'),
@@ -81,7 +96,7 @@ def test_independent_nodes_overlap_and_downstream_waits(tmp_path):
 
 
 def test_one_node_at_a_time_when_asked(tmp_path):
-  pipeline, _ = _diamond(tmp_path)
+  pipeline, _ = _diamond(tmp_path, meet=False)
   dag_runner.ConcurrentDagRunner(max_parallel_nodes=1).run(pipeline)
 
   b, c = _interval(tmp_path, 'b'), _interval(tmp_path, 'c')

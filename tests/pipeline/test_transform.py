@@ -1,6 +1,7 @@
 """Transform without Beam against TFX's Transform on the same inputs.
 
-The inputs: the bundled rows, the curated schema, models/preprocessing.py.
+The inputs: the bundled rows, the curated schema, models/preprocessing.py;
+TFX's runs with the Beam workers of a cluster's Transform pod.
 The artifact's files, the vocabularies and what the transform graph computes
 must match; an analysis it does not evaluate is refused by name.
 """
@@ -20,6 +21,7 @@ from tfx.utils import io_utils
 from tfx_bsl.tfxio import tf_example_record
 
 import helpers
+from cluster import settings
 from models import features
 from pipeline import configs
 from pipeline.in_process.transform import analysis
@@ -48,15 +50,15 @@ def inputs(tmp_path_factory, train_rows, held_out_rows) -> dict:
   return {'examples': [examples], 'schema': [schema]}
 
 
-def _transform(executor_class, out, inputs) -> str:
-  """Runs a Transform executor as InMemoryTransform configures it.
+def _transform(executor_class, out, inputs, beam_pipeline_args) -> str:
+  """Runs a Transform executor as the pipeline configures it.
 
   Returns the transform graph's uri.
   """
   graph = helpers.artifact(standard_artifacts.TransformGraph, out)
   os.makedirs(graph.uri)
   executor = executor_class(base_beam_executor.BaseBeamExecutor.Context(
-      beam_pipeline_args=configs.BEAM_PIPELINE_ARGS, tmp_dir=str(out / 'tmp'),
+      beam_pipeline_args=beam_pipeline_args, tmp_dir=str(out / 'tmp'),
       unique_id='1'))
   executor.Do(inputs, {'transform_graph': [graph]},
               {'preprocessing_fn': configs.PREPROCESSING_FN,
@@ -67,9 +69,14 @@ def _transform(executor_class, out, inputs) -> str:
 @pytest.fixture(scope='module')
 def uris(tmp_path_factory, inputs) -> dict:
   root = tmp_path_factory.mktemp('transform_graphs')
-  return {name: _transform(executor, root / name, inputs)
-          for name, executor in (('tfx', tfx_executor.Executor),
-                                 ('ours', our_executor.Executor))}
+  # TFX's with as many Beam workers as a cluster's Transform pod runs.
+  cluster = settings.direct_runner_args(
+      settings.COMPONENT_RESOURCES['Transform'])
+  assert '--direct_running_mode=multi_processing' in cluster
+  return {name: _transform(executor, root / name, inputs, args)
+          for name, executor, args in (
+              ('tfx', tfx_executor.Executor, cluster),
+              ('ours', our_executor.Executor, configs.BEAM_PIPELINE_ARGS))}
 
 
 @pytest.fixture(scope='module')

@@ -39,6 +39,7 @@ from tfx.types.standard_artifacts import Schema
 from tfx.utils import io_utils
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 from tensorflow_metadata.proto.v0 import schema_pb2
+from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from pipeline import configs
 from pipeline import spans
@@ -83,6 +84,13 @@ def _anomalies(artifact, split: str) -> anomalies_pb2.Anomalies:
   return anomalies_pb2.Anomalies.FromString(io_utils.read_bytes_file(path))
 
 
+def split_statistics(statistics,
+                     split: str) -> statistics_pb2.DatasetFeatureStatistics:
+  """One split's statistics from an ExampleStatistics artifact."""
+  return stats_artifact_utils.load_statistics(
+      statistics, split).proto().datasets[0]
+
+
 def find_problems(statistics, anomalies, schema: schema_pb2.Schema,
                   baseline_statistics,
                   limits: configs.DataGateThresholds) -> list:
@@ -101,9 +109,27 @@ def find_problems(statistics, anomalies, schema: schema_pb2.Schema,
   found = []
   for split in artifact_utils.decode_split_names(anomalies.split_names):
     found += checks.schema_problems(_anomalies(anomalies, split), split)
-  by_split = {split: stats_artifact_utils.load_statistics(
-      statistics, split).proto().datasets[0]
+  by_split = {split: split_statistics(statistics, split)
               for split in (configs.TRAIN_SPLIT, configs.EVAL_SPLIT)}
+  return found + statistics_problems(by_split, schema, baseline_statistics,
+                                     limits)
+
+
+def statistics_problems(by_split: dict, schema: schema_pb2.Schema,
+                        baseline_statistics,
+                        limits: configs.DataGateThresholds) -> list:
+  """The problems the gate's own checks find in the new data's statistics.
+
+  Args:
+    by_split: split name -> its DatasetFeatureStatistics, train and eval.
+    schema: the schema the data was validated against.
+    baseline_statistics: the serving model's training statistics, or None.
+    limits: the thresholds.
+
+  Returns:
+    checks.Problem list.
+  """
+  found = []
   for split, stats in by_split.items():
     found += checks.nonfinite_problems(stats, split)
   train = by_split[configs.TRAIN_SPLIT]
