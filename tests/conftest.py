@@ -6,6 +6,7 @@ os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 import dataclasses
+import json
 from pathlib import Path
 import subprocess
 
@@ -88,3 +89,14 @@ def kfp_spec(kfp_env) -> dict:
   """The compiled KFP package's PipelineSpec."""
   with open(kfp_env[1]) as f:
     return yaml.safe_load(f)
+
+
+@pytest.fixture(scope='session')
+def vertex_env(tmp_path_factory) -> tuple:
+  """(root, job): the Vertex AI package compiled under root, and its JSON."""
+  root = tmp_path_factory.mktemp('vertex')
+  result = helpers.compile_kubeflow('vertex', root / 'storage', root / 'data',
+                                    root / 'package')
+  assert result.returncode == 0, result.stderr[-3000:]
+  with open(result.stdout.splitlines()[-1]) as f:
+    return root, json.load(f)

@@ -6,11 +6,9 @@ rules need are tested too.
 
 import dataclasses
 import json
-from pathlib import Path
 
 import pytest
 
-import helpers
 from cluster import compiler
 from cluster import settings
 from fakes import kfp_backend_rules
@@ -20,12 +18,8 @@ def test_kfp_package_breaks_no_rule_of_the_backend(kfp_spec):
   assert kfp_backend_rules.package_problems(kfp_spec, 'kfp') == []
 
 
-def test_vertex_package_breaks_no_rule_of_vertex(tmp_path):
-  result = helpers.compile_kubeflow('vertex', tmp_path / 'storage',
-                                    tmp_path / 'data', tmp_path / 'package')
-  assert result.returncode == 0, result.stderr[-3000:]
-  job = json.loads(Path(result.stdout.splitlines()[-1]).read_text())
-  assert kfp_backend_rules.package_problems(job['pipelineSpec'],
+def test_vertex_package_breaks_no_rule_of_vertex(vertex_env):
+  assert kfp_backend_rules.package_problems(vertex_env[1]['pipelineSpec'],
                                             'vertex') == []
 
 

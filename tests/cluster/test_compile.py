@@ -105,16 +105,13 @@ def test_report_output_has_the_type_the_dashboard_renders(kfp_spec):
   assert yaml.safe_load(schema)['title'] == 'system.HTML'
 
 
-def test_vertex_package_carries_the_root_and_the_same_tasks(tmp_path):
-  result = helpers.compile_kubeflow('vertex', tmp_path / 'storage',
-                                    tmp_path / 'data', tmp_path / 'package')
-  assert result.returncode == 0, result.stderr[-3000:]
-  job = json.loads(Path(result.stdout.splitlines()[-1]).read_text())
+def test_vertex_package_carries_the_root_and_the_same_tasks(vertex_env):
+  root, job = vertex_env
   assert set(job['pipelineSpec']['root']['dag']['tasks']) == helpers.VERTEX_TASKS
   executors = job['pipelineSpec']['deploymentSpec']['executors']
   assert all(set(e) == {'container'} for e in executors.values())
   assert job['runtimeConfig']['gcsOutputDirectory'] == (
-      f'{tmp_path}/storage/pipelines/{configs.PIPELINE_NAME}')
+      f'{root}/storage/pipelines/{configs.PIPELINE_NAME}')
 
 
 def test_a_backfill_package_has_its_span_compiled_in(tmp_path):
