@@ -28,6 +28,9 @@ _VENV_BIN = Path(sys.executable).parent
 # larger than the gaps measured, so the table shows medians; at 100x one pair
 # is most of the bench's time.
 PAIRS = {1: 3, 10: 3, 100: 1}
+# Above this scale ours runs alone: the template's run would take hours and
+# compares nothing the smaller scales do not.
+TEMPLATE_MAX_SCALE = 100
 _COMPONENTS = ('CsvExampleGen', 'StatisticsGen', 'SchemaGen', 'ExampleValidator',
                'DataGate', 'Transform', 'Trainer', 'Evaluator', 'ServingCheck',
                'Pusher')
@@ -156,11 +159,31 @@ def table(results: dict) -> str:
             + ' | '.join(_COMPONENTS) + ' | accuracy | AUC |')
   lines = [header, '|' + ' --- |' * (header.count('|') - 1)]
   for scale, entry in results.items():
-    rows, tpl = entry['rows'], entry['template']
-    lines.append(_row('template', rows, tpl, '1.00'))
+    rows, tpl = entry['rows'], entry.get('template')
+    if tpl:
+      lines.append(_row('template', rows, tpl, '1.00'))
     for label, key in (('ours', 'ours'), ('ours, re-run unchanged', 'rerun')):
       if key in entry:
-        lines.append(_row(label, rows, entry[key], _ratio(entry[key], tpl)))
+        ratio = _ratio(entry[key], tpl) if tpl else 'not run'
+        lines.append(_row(label, rows, entry[key], ratio))
+  return '\n'.join(lines)
+
+
+def growth_table(results: dict) -> str:
+  """Ours at the two largest scales: each figure and how much it grew."""
+  (small, before), (large, after) = list(results.items())[-2:]
+  rows = after['rows'] / before['rows']
+  lines = [f'| ours | {small}x | {large}x | grew (rows: {rows:.0f}x) |',
+           '| --- | --- | --- | --- |']
+  figures = [('wall s', lambda r: r['wall_seconds']),
+             ('peak memory MB', lambda r: r['peak_memory_mb'])]
+  figures += [(name, lambda r, name=name: next(
+      (s for c, s in r['components'].items() if c.endswith(name)), 0.))
+              for name in _COMPONENTS]
+  for label, figure in figures:
+    a, b = figure(before['ours']), figure(after['ours'])
+    grew = f'{b / a:.1f}x' if a >= 0.5 else ''
+    lines.append(f'| {label} | {a:,.1f} | {b:,.1f} | {grew} |')
   return '\n'.join(lines)
 
 
@@ -192,6 +215,10 @@ def write_doc(results: dict, command: str):
       'accuracy and AUC: the trained model through its serving '
       "signature on the run's own eval split (same code for both).", '',
       table(results), '',
+      *([f'Growth of ours between the two largest scales (the template runs '
+         f'up to {TEMPLATE_MAX_SCALE}x; growth is shown for figures of at '
+         'least 0.5 s):', '', growth_table(results), '']
+        if len(results) > 1 else []),
       *(['Serving: the 1x model in a fresh process pinned to one core, as '
          'the serving check loads it (pipeline/components/serving_check/'
          'probe.py), eval rows:', '',
@@ -229,12 +256,14 @@ def main(argv=None) -> int:
     for pair in range(1, (args.pairs or PAIRS.get(scale, 1)) + 1):
       pair_dir = work / f'pair-{pair}'
       pair_dir.mkdir()
-      runs['template'].append(run_template(pair_dir, data_dir / 'data.csv'))
+      if scale <= TEMPLATE_MAX_SCALE:
+        runs['template'].append(run_template(pair_dir, data_dir / 'data.csv'))
       runs['ours'].append(run_ours(pair_dir, data_dir, 'ours'))
-      print(f'  pair {pair}: template '
-            f'{runs["template"][-1]["wall_seconds"]:.0f} s, ours '
-            f'{runs["ours"][-1]["wall_seconds"]:.0f} s', flush=True)
-    entry.update({name: median_run(each) for name, each in runs.items()})
+      print(f'  pair {pair}: ' + ', '.join(
+          f'{name} {each[-1]["wall_seconds"]:.0f} s'
+          for name, each in runs.items() if each), flush=True)
+    entry.update({name: median_run(each) for name, each in runs.items()
+                  if each})
     if scale == 1:
       entry['serving_latency'] = measure.serving_latency(
           paths.LocalPaths(pair_dir / 'ours').metadata_path,

@@ -31,3 +31,20 @@ def test_a_single_pair_shows_its_plain_ratio():
                      'template': run.median_run([_run(1000, 4000)]),
                      'ours': run.median_run([_run(200, 2000)])}}
   assert '| 200 | 0.20 |' in run.table(results).splitlines()[3]
+
+
+def test_above_the_template_scale_ours_runs_alone_and_its_growth_is_shown():
+  def ours(wall, memory, transform):
+    return dict(_run(wall, memory), components={
+        'InMemoryTransform': transform, 'Pusher': 0.01})
+  results = {'100': {'rows': 1500200, 'template': _run(500, 4000),
+                     'ours': ours(100, 1700, 20.)},
+             '1000': {'rows': 15002000, 'ours': ours(1100, 2500, 250.)}}
+  lines = run.table(results).splitlines()
+  assert len(lines) == 5 and '| 15,002,000 | ours | 1100 | not run |' in (
+      lines[4])
+  growth = run.growth_table(results).splitlines()
+  assert growth[0] == '| ours | 100x | 1000x | grew (rows: 10x) |'
+  assert '| wall s | 100.0 | 1,100.0 | 11.0x |' in growth
+  assert '| Transform | 20.0 | 250.0 | 12.5x |' in growth
+  assert '| Pusher | 0.0 | 0.0 |  |' in growth  # too small to divide
