@@ -5,6 +5,8 @@
     taxi-tips models rollback [VERSION]   serve VERSION (default: the previous)
     taxi-tips models prune --keep N       delete all but the newest N
     taxi-tips predict [FILE]              probabilities for CSV or JSON rows
+    taxi-tips serve [--port N]            TF Serving's REST API, following
+                                          the pushes (default port 8501)
     taxi-tips report [RUN]                a local run's HTML report (default:
                                           the newest run); --list: the runs
 
@@ -80,6 +82,18 @@ def _parse_args(argv):
                        help='default: the served (highest) version')
   predict.add_argument('--strict', action='store_true',
                        help='answer nothing if any row is refused')
+
+  serve = commands.add_parser(
+      'serve', parents=[where],
+      help='answer TF Serving REST requests with the pushed model')
+  serve.add_argument('--port', type=int, default=8501,
+                     help='default: %(default)s, TF Serving\'s REST port')
+  serve.add_argument('--host', default='127.0.0.1',
+                     help='the address to listen on (0.0.0.0: every '
+                     'interface; default: this machine only)')
+  serve.add_argument('--version', type=int,
+                     help='serve this version only (default: the newest, '
+                     'following every push and rollback)')
 
   report = commands.add_parser(
       'report', help='write the HTML report of a local run')
@@ -186,6 +200,15 @@ def _predict(args, destination: str) -> int:
   return 1 if refused else 0
 
 
+def _serve(args, destination: str) -> None:
+  from serving import model_pool  # pylint: disable=g-import-not-at-top
+  from serving import server  # pylint: disable=g-import-not-at-top
+  logging.basicConfig(level=logging.INFO, format='%(levelname)s: %(message)s')
+  pool = model_pool.ModelPool(destination, configs.PIPELINE_NAME,
+                              pinned=args.version)
+  server.make_server(pool, args.host, args.port).run()
+
+
 def main(argv: Optional[List[str]] = None) -> int:
   """The taxi-tips command.
 
@@ -205,6 +228,8 @@ def main(argv: Optional[List[str]] = None) -> int:
       _report(args)
     elif args.command == 'predict':
       return _predict(args, destination)
+    elif args.command == 'serve':
+      _serve(args, destination)
     elif args.action == 'list':
       _list(destination)
     elif args.action == 'show':

@@ -9,6 +9,7 @@ type) is reported by its number and feature; the others are answered.
 import csv
 import dataclasses
 import json
+import math
 import re
 from typing import Iterable, Iterator, List, Optional, TextIO, Tuple, Union
 
@@ -35,17 +36,39 @@ class RowError:
 Answer = Union[float, RowError]
 
 
-def _field(value) -> str:
-  """A JSON value as the CSV field a client would have written."""
+def field_text(value) -> str:
+  """A JSON value as the CSV field a client would have written.
+
+  Raises:
+    RequestError: the value is not one number or text (true, an object,
+      several values, NaN or infinity).
+  """
   if value is None:
     return ''
-  if isinstance(value, bool):
-    raise RequestError(f'{value!r} is neither a number nor text')
+  if isinstance(value, (bool, dict)):
+    raise RequestError(f'{json.dumps(value)} is neither a number nor text')
+  if isinstance(value, float) and not math.isfinite(value):
+    raise RequestError(f'{value} is not a finite number')
   if isinstance(value, list):  # TF Serving's form for one value: [v]
     if len(value) > 1:
-      raise RequestError(f'{value!r}: one value per feature')
-    return _field(value[0]) if value else ''
+      raise RequestError(f'{json.dumps(value)}: one value per feature')
+    return field_text(value[0]) if value else ''
   return str(value)
+
+
+def row_fields(instance: dict) -> dict:
+  """An instance's values as CSV field text.
+
+  Raises:
+    RequestError: a value is not one number or text, named by its feature.
+  """
+  row = {}
+  for key, value in instance.items():
+    try:
+      row[key] = field_text(value)
+    except RequestError as e:
+      raise RequestError(f'{key}: {e}') from None
+  return row
 
 
 def read_rows(stream: TextIO, input_format: str) -> Iterator[dict]:
@@ -61,7 +84,8 @@ def read_rows(stream: TextIO, input_format: str) -> Iterator[dict]:
     One dict per row, in input order.
 
   Raises:
-    RequestError: a line is not JSON, or not an object.
+    RequestError: a line is not JSON or not an object, or a value is not
+      one number or text.
   """
   if input_format == 'csv':
     yield from csv.DictReader(stream)
@@ -78,7 +102,10 @@ def read_rows(stream: TextIO, input_format: str) -> Iterator[dict]:
       if not isinstance(instance, dict):
         raise RequestError(f'line {line_number}: expected an object of '
                          'feature: value')
-      yield {k: _field(v) for k, v in instance.items()}
+      try:
+        yield row_fields(instance)
+      except RequestError as e:
+        raise RequestError(f'line {line_number}: {e}') from None
 
 
 class Predictor:

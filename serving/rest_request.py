@@ -1,0 +1,143 @@
+"""TF Serving's REST predict request, read into rows of CSV field text.
+
+The body is `{"instances": [{feature: value, ...}, ...]}` (row format) or
+`{"inputs": {feature: [value, ...], ...}}` (columnar), optionally with
+`signature_name`, as TF Serving's REST API documents it. Every feature of
+the model must be given for every row (null or "" is a missing value, as an
+empty CSV field); the label column may be given and is ignored. Anything
+else is refused with a RequestError naming the field.
+"""
+
+import dataclasses
+import json
+from typing import List
+
+from models.signatures import SERVING_RAW
+from serving import predict
+from serving.errors import RequestError
+
+# Rows one request may carry: a bound on the memory and time one client
+# can take.
+MAX_ROWS = 10_000
+ROW_FORMAT = 'instances'
+COLUMNAR_FORMAT = 'inputs'
+
+
+@dataclasses.dataclass(frozen=True)
+class PredictRequest:
+  form: str  # ROW_FORMAT or COLUMNAR_FORMAT: the key the answer goes under
+  rows: List[dict]  # feature -> CSV field text, in request order
+
+
+def _body(body: bytes) -> dict:
+  """The body's JSON object (NaN and Infinity read, to be refused by name)."""
+  if not body.strip():
+    raise RequestError('JSON Parse error: The document is empty')
+  try:
+    value = json.loads(body)
+  except json.JSONDecodeError as e:
+    raise RequestError(f'JSON Parse error: {e.msg} at offset: {e.pos}'
+                       ) from None
+  except (ValueError, RecursionError) as e:  # not UTF-8, too deep, too long
+    raise RequestError(f'JSON Parse error: {e}') from None
+  if not isinstance(value, dict):
+    raise RequestError('the request must be a JSON object with "instances" '
+                       'or "inputs"')
+  return value
+
+
+def _check_signature(request: dict) -> None:
+  name = request.get('signature_name', SERVING_RAW)
+  if name not in ('', SERVING_RAW):
+    raise RequestError(
+        f'signature_name: {json.dumps(name)} is not served; this server '
+        f'answers "{SERVING_RAW}" (CSV fields in)')
+
+
+def _check_count(key: str, count: int) -> None:
+  if count == 0:
+    raise RequestError(f"No values in '{key}'")
+  if count > MAX_ROWS:
+    raise RequestError(f"'{key}': {count} rows, at most {MAX_ROWS} a request")
+
+
+def row_name(form: str, index: int) -> str:
+  """How an error names a row: instances[0], or row 0 of inputs."""
+  return f'{form}[{index}]' if form == ROW_FORMAT else f'row {index} of {form}'
+
+
+def _row(instance, predictor: predict.Predictor) -> dict:
+  if not isinstance(instance, dict):
+    raise RequestError(
+        f'expected an object of feature: value, got {json.dumps(instance)}')
+  predictor.check_columns(instance)
+  missing = sorted(set(predictor.features) - set(instance))
+  if missing:
+    raise RequestError(f'missing feature(s): {", ".join(missing)} (null or '
+                       '"" for a missing value)')
+  return predict.row_fields(instance)
+
+
+def _rows(form: str, instances: list,
+          predictor: predict.Predictor) -> List[dict]:
+  rows = []
+  for index, instance in enumerate(instances):
+    try:
+      rows.append(_row(instance, predictor))
+    except RequestError as e:
+      raise RequestError(f'{row_name(form, index)}: {e}') from None
+  return rows
+
+
+def _instances(instances, predictor: predict.Predictor) -> List[dict]:
+  if not isinstance(instances, list):
+    raise RequestError("Expecting 'instances' to be a list of objects")
+  _check_count(ROW_FORMAT, len(instances))
+  return _rows(ROW_FORMAT, instances, predictor)
+
+
+def _inputs(inputs, predictor: predict.Predictor) -> List[dict]:
+  if not isinstance(inputs, dict):
+    raise RequestError("Expecting 'inputs' to be an object of feature: list "
+                       'of values (the model has several inputs)')
+  for name, values in inputs.items():
+    if not isinstance(values, list):
+      raise RequestError(f'inputs.{name}: expected a list of values, one a '
+                         f'row, got {json.dumps(values)}')
+  counts = {name: len(values) for name, values in inputs.items()}
+  if len(set(counts.values())) > 1:
+    raise RequestError('inputs: every feature needs one value a row; got '
+                       + ', '.join(f'{n}: {c}' for n, c in counts.items()))
+  _check_count(COLUMNAR_FORMAT, max(counts.values(), default=0))
+  return _rows(COLUMNAR_FORMAT,
+               [dict(zip(inputs, values)) for values in zip(*inputs.values())],
+               predictor)
+
+
+def parse(body: bytes, predictor: predict.Predictor) -> PredictRequest:
+  """A predict request's rows, checked against the model's features.
+
+  Args:
+    body: the request body.
+    predictor: the model the request is for (its features).
+
+  Returns:
+    The request's form and rows.
+
+  Raises:
+    RequestError: the body is not such a request; the message names the
+      field.
+  """
+  request = _body(body)
+  _check_signature(request)
+  given = [key for key in (ROW_FORMAT, COLUMNAR_FORMAT) if key in request]
+  if len(given) == 2:
+    raise RequestError("Not formatted correctly expecting only one of "
+                       "'inputs' or 'instances' keys to exist")
+  if not given:
+    raise RequestError("Missing 'inputs' or 'instances' key")
+  if given[0] == ROW_FORMAT:
+    return PredictRequest(ROW_FORMAT,
+                          _instances(request[ROW_FORMAT], predictor))
+  return PredictRequest(COLUMNAR_FORMAT,
+                        _inputs(request[COLUMNAR_FORMAT], predictor))

@@ -1,0 +1,205 @@
+"""`taxi-tips serve`: TF Serving's REST API for the pushed model.
+
+    GET  /v1/models/<name>[/versions/N]            version status
+    GET  /v1/models/<name>[/versions/N]/metadata   signatures
+    POST /v1/models/<name>[/versions/N]:predict    instances or inputs
+    GET  /healthz  /readyz  /metrics               liveness, readiness,
+                                                   Prometheus metrics
+
+Requests and answers are TF Serving's, for the model's `serving_raw`
+signature: CSV-column features in (rest_request.py), `big_tip_probability`
+out, one [p] a row; an error is {"error": "..."} with TF Serving's HTTP
+status (400 a bad request, 404 no such model or version). The model follows
+the push destination (model_pool.py). Starlette on uvicorn.
+"""
+
+import contextlib
+import logging
+import time
+from starlette import applications
+from starlette import concurrency
+from starlette import exceptions
+from starlette import requests
+from starlette import responses
+from starlette import routing
+import uvicorn
+
+from models.model import PREDICTION_KEY
+from serving import model_pool
+from serving import predict
+from serving import rest_request
+from serving import server_metrics
+from serving.errors import RequestError
+
+# Bytes one request body may have: a bound on the memory one client takes;
+# MAX_ROWS rows of the widest CSV rows fit.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+_ANSWER_KEY = {rest_request.ROW_FORMAT: 'predictions',
+               rest_request.COLUMNAR_FORMAT: 'outputs'}
+
+
+class _TooLarge(Exception):
+  """The body is over MAX_BODY_BYTES."""
+
+
+def _error(status: int, message) -> responses.JSONResponse:
+  return responses.JSONResponse({'error': str(message)}, status_code=status)
+
+
+async def _body(request: requests.Request) -> bytes:
+  chunks, size = [], 0
+  async for chunk in request.stream():
+    size += len(chunk)
+    if size > MAX_BODY_BYTES:
+      raise _TooLarge(f'the request body is over {MAX_BODY_BYTES} bytes')
+    chunks.append(chunk)
+  return b''.join(chunks)
+
+
+class _Api:
+  """The endpoints, over one ModelPool."""
+
+  def __init__(self, pool: model_pool.ModelPool):
+    self.pool = pool
+    self.metrics = server_metrics.ServerMetrics(
+        lambda: pool.served.version if pool.served else 0)
+
+  def _servable(self, request: requests.Request) -> model_pool.Servable:
+    return self.pool.get(request.path_params['model'],
+                         request.path_params.get('version'))
+
+  def _answer(self, servable: model_pool.Servable, body: bytes) -> dict:
+    """TF Serving's predict response to a request body.
+
+    Raises:
+      RequestError: the request is malformed, or the model refuses a row
+        (named with its field).
+    """
+    request = rest_request.parse(body, servable.predictor)
+    probabilities = []
+    for number, answer in servable.predictor.predict(request.rows):
+      if isinstance(answer, predict.RowError):
+        # TF Serving fails the whole request for one bad row.
+        raise RequestError(
+            f'{rest_request.row_name(request.form, number - 1)}: '
+            f'{answer.reason}')
+      probabilities.append([answer])  # the output is [batch, 1]
+    self.metrics.rows.inc(len(probabilities))
+    return {_ANSWER_KEY[request.form]: probabilities}
+
+  async def predict(self, request: requests.Request) -> responses.Response:
+    # The version is taken once: the request ends on it, swap or not.
+    servable = self._servable(request)
+    body = await _body(request)
+    return responses.JSONResponse(await concurrency.run_in_threadpool(
+        self._answer, servable, body))
+
+  async def status(self, request: requests.Request) -> responses.Response:
+    return responses.JSONResponse({
+        'model_version_status': self.pool.states(
+            request.path_params['model'], request.path_params.get('version'))})
+
+  async def metadata(self, request: requests.Request) -> responses.Response:
+    servable = self._servable(request)
+    return responses.JSONResponse({
+        'model_spec': {'name': self.pool.model_name, 'signature_name': '',
+                       'version': str(servable.version)},
+        'metadata': {'signature_def': {
+            'signature_def': servable.signature_def}}})
+
+  async def live(self, _) -> responses.Response:
+    return responses.JSONResponse({'status': 'alive'})
+
+  async def ready(self, _) -> responses.Response:
+    served = self.pool.served
+    if served is None:
+      return _error(503, f'no version of {self.pool.model_name} loaded yet '
+                    f'from {self.pool.destination}')
+    return responses.JSONResponse({'status': 'ready',
+                                   'version': str(served.version)})
+
+  async def prometheus(self, _) -> responses.Response:
+    return responses.Response(self.metrics.exposition(),
+                              media_type='text/plain; version=0.0.4')
+
+  def measured(self, endpoint: str, handler):
+    """`handler` answering errors as TF Serving does, counted and timed."""
+
+    async def answer(request: requests.Request) -> responses.Response:
+      started = time.perf_counter()
+      try:
+        response = await handler(request)
+      except RequestError as e:
+        response = _error(400, e)
+      except model_pool.NotFound as e:
+        response = _error(404, e)
+      except _TooLarge as e:
+        response = _error(413, e)
+      except Exception as e:  # pylint: disable=broad-except
+        # A request must not stop the server; the trace goes to its log.
+        logging.exception('%s %s failed', request.method, request.url.path)
+        response = _error(500, f'internal error: {type(e).__name__}')
+      self.metrics.observe(endpoint, response.status_code,
+                           time.perf_counter() - started)
+      return response
+
+    return answer
+
+
+def _routes(api: _Api) -> list:
+  model = '/v1/models/{model}'
+  version = model + '/versions/{version:int}'
+  measured = api.measured
+  return [
+      routing.Route(path + ':predict', measured('predict', api.predict),
+                    methods=['POST'])
+      for path in (model, version)
+  ] + [
+      routing.Route(path, measured('status', api.status), methods=['GET'])
+      for path in (model, version)
+  ] + [
+      routing.Route(path + '/metadata', measured('metadata', api.metadata),
+                    methods=['GET'])
+      for path in (model, version)
+  ] + [
+      routing.Route('/healthz', api.live),
+      routing.Route('/readyz', api.ready),
+      routing.Route('/metrics', api.prometheus),
+  ]
+
+
+async def _http_error(_, e: exceptions.HTTPException) -> responses.Response:
+  return _error(e.status_code, e.detail)
+
+
+def make_app(pool: model_pool.ModelPool) -> applications.Starlette:
+  """The ASGI app; it follows the push destination while it runs.
+
+  Args:
+    pool: the model to serve; started and stopped with the app.
+
+  Returns:
+    The app, for uvicorn.
+  """
+
+  @contextlib.asynccontextmanager
+  async def lifespan(_):
+    pool.start()
+    yield
+    pool.stop()
+
+  return applications.Starlette(
+      routes=_routes(_Api(pool)), lifespan=lifespan,
+      exception_handlers={exceptions.HTTPException: _http_error})
+
+
+def make_server(pool: model_pool.ModelPool, host: str,
+                port: int) -> uvicorn.Server:
+  """The server of make_app(pool) at host:port; .run() serves until stopped.
+
+  One process: the loaded model is shared by all requests. No access log:
+  the metrics count the requests.
+  """
+  return uvicorn.Server(uvicorn.Config(
+      make_app(pool), host=host, port=port, log_level='info',
+      access_log=False))
