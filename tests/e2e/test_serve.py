@@ -313,7 +313,7 @@ def test_only_a_complete_loadable_version_is_served(port, destination):
           for v in answer['model_version_status']] == [
               (str(first + 1), 'END', 'UNKNOWN'),
               (str(first), 'AVAILABLE', 'OK')]
-  assert 'DecodeError' in answer['model_version_status'][0]['status'][
+  assert "Cannot parse file" in answer['model_version_status'][0]['status'][
       'error_message']
 
 
