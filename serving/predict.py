@@ -64,6 +64,9 @@ def row_fields(instance: dict) -> dict:
   """
   row = {}
   for key, value in instance.items():
+    if isinstance(value, str):  # as most are: no more to check
+      row[key] = value
+      continue
     try:
       row[key] = field_text(value)
     except RequestError as e:
@@ -114,10 +117,11 @@ class Predictor:
   def __init__(self, model_dir: str):
     self._signature = tf.saved_model.load(model_dir).signatures[SERVING_RAW]
     self.features = sorted(self._signature.structured_input_signature[1])
+    self._taken = frozenset(self.features) | {features.TIPS_KEY}
 
   def _unknown(self, columns: Iterable[str]) -> List[str]:
     """The columns the model does not take (the label aside)."""
-    return sorted(set(columns) - set(self.features) - {features.TIPS_KEY})
+    return sorted(set(columns) - self._taken)
 
   def check_columns(self, columns: Iterable[str]) -> None:
     """Raises RequestError if `columns` has one the model does not take."""

@@ -71,7 +71,7 @@ def _row(instance, predictor: predict.Predictor) -> dict:
     raise RequestError(
         f'expected an object of feature: value, got {json.dumps(instance)}')
   predictor.check_columns(instance)
-  missing = sorted(set(predictor.features) - set(instance))
+  missing = sorted(set(predictor.features).difference(instance))
   if missing:
     raise RequestError(f'missing feature(s): {", ".join(missing)} (null or '
                        '"" for a missing value)')
