@@ -112,7 +112,7 @@ def run_ours(work: Path, data_dir: Path, name: str, trained=True) -> dict:
                  configs.PROJECT_ROOT, trained)
 
 
-def _machine() -> str:
+def machine() -> str:
   cpu = re.search(r'model name\s*:\s*(.*)', Path('/proc/cpuinfo').read_text())
   memory_kb = int(re.search(r'MemTotal:\s*(\d+)',
                             Path('/proc/meminfo').read_text()).group(1))
@@ -201,7 +201,7 @@ def latency_table(latency: dict) -> str:
 
 def write_doc(results: dict, command: str):
   generated = '\n'.join([
-      _START, '', f'Machine: {_machine()}.', '',
+      _START, '', f'Machine: {machine()}.', '',
       f'Reproduce: `{command}`. Each scale runs the template and ours in '
       'alternating pairs, template first. wall s: the whole '
       '`local_runner.py` process, imports included; the median run, in '

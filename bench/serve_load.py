@@ -16,7 +16,6 @@ import csv
 import json
 import os
 from pathlib import Path
-import re
 import socket
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import tempfile
 import time
 import urllib.request
 
+from bench import run as bench_run
 from local import paths
 from models import push_destination
 from pipeline import configs
@@ -141,15 +141,10 @@ def measure(source: str, work: Path, seconds: int) -> dict:
     server.wait()
 
 
-def _machine() -> str:
-  cpu = re.search(r'model name\s*:\s*(.*)', Path('/proc/cpuinfo').read_text())
-  return f'{os.cpu_count()} cores ({cpu.group(1) if cpu else "unknown CPU"})'
-
-
 def block(results: dict, seconds: int) -> str:
   """The figures as the doc's Markdown block."""
   lines = [
-      f'Machine: {_machine()}; server and locust on it together, '
+      f'Machine: {bench_run.machine()}; server and locust on it together, '
       f'{seconds} s a load, {time.strftime("%Y-%m-%d", time.gmtime())}.', '',
       '| clients | rows a request | requests | failed | p50 ms | p99 ms '
       '| requests/s | rows/s |', '|---:|---:|---:|---:|---:|---:|---:|---:|']

@@ -5,8 +5,8 @@
     taxi-tips models rollback [VERSION]   serve VERSION (default: the previous)
     taxi-tips models prune --keep N       delete all but the newest N
     taxi-tips predict [FILE]              probabilities for CSV or JSON rows
-    taxi-tips serve [--port N]            TF Serving's REST API, following
-                                          the pushes (default port 8501)
+    taxi-tips serve [--port N]            TF Serving's REST API for the
+                                          model, following every push
     taxi-tips report [RUN]                a local run's HTML report (default:
                                           the newest run); --list: the runs
 

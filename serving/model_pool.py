@@ -2,8 +2,8 @@
 
 A thread polls the destination; when the version the policy wants (the
 newest complete version, or a pinned one) is not the one served, it loads
-it beside the served one, answers one request with it, and then swaps it
-in with one assignment. A request holds the Servable it started with, so it
+it beside the served one, has it answer a row, and then swaps it in with
+one assignment. A request holds the Servable it started with, so it
 finishes on that version. A version that cannot be loaded or answer is
 never served, and is not tried again; the served one stays.
 """

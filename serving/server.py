@@ -16,6 +16,7 @@ the push destination (model_pool.py). Starlette on uvicorn.
 import contextlib
 import logging
 import time
+
 from starlette import applications
 from starlette import concurrency
 from starlette import exceptions
@@ -24,7 +25,6 @@ from starlette import responses
 from starlette import routing
 import uvicorn
 
-from models.model import PREDICTION_KEY
 from serving import model_pool
 from serving import predict
 from serving import rest_request

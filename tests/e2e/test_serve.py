@@ -5,19 +5,16 @@ of its own holding a copy of the bundled run's pushed version; requests
 are TF Serving REST requests over HTTP on 127.0.0.1.
 """
 
-import http.client
 import json
 import math
 from pathlib import Path
 import socket
-import subprocess
-import sys
-import threading
 import time
 
 import pytest
 
 import helpers
+import serve_client
 from local import paths as local_paths
 from models import push_destination
 from pipeline import configs
@@ -28,31 +25,7 @@ from serving import server
 
 pytestmark = pytest.mark.e2e
 
-MODEL = f'/v1/models/{configs.PIPELINE_NAME}'
-
-
-def _free_port() -> int:
-  with socket.socket() as s:
-    s.bind(('127.0.0.1', 0))
-    return s.getsockname()[1]
-
-
-class Client:
-  """One keep-alive HTTP connection to the server."""
-
-  def __init__(self, port: int):
-    self._connection = http.client.HTTPConnection('127.0.0.1', port,
-                                                  timeout=60)
-
-  def call(self, method: str, path: str, body=None):
-    """(HTTP status, JSON answer); a dict or list body is sent as JSON."""
-    if isinstance(body, (dict, list)):
-      body = json.dumps(body)
-    self._connection.request(method, path, body=body)
-    response = self._connection.getresponse()
-    text = response.read()
-    return response.status, (json.loads(text) if text.startswith(b'{')
-                             else text.decode())
+MODEL = serve_client.MODEL
 
 
 @pytest.fixture(scope='module')
@@ -68,27 +41,9 @@ def destination(bundled_run, tmp_path_factory):
 @pytest.fixture(scope='module')
 def port(destination, tmp_path_factory):
   """The port of `taxi-tips serve` on `destination`, once it is ready."""
-  port = _free_port()
-  log = tmp_path_factory.mktemp('serve_log') / 'serve.log'
-  with open(log, 'w') as out:
-    process = subprocess.Popen(
-        [sys.executable, '-m', 'serving.cli', 'serve', '--port', str(port),
-         '--push-destination', str(destination)],
-        cwd=configs.PROJECT_ROOT, env=helpers.venv_env(), stdout=out,
-        stderr=subprocess.STDOUT)
-  deadline = time.time() + 120
-  while True:
-    assert process.poll() is None, log.read_text()[-3000:]
-    assert time.time() < deadline, log.read_text()[-3000:]
-    try:
-      if Client(port).call('GET', '/readyz')[0] == 200:
-        break
-    except OSError:
-      pass
-    time.sleep(.2)
-  yield port
-  process.terminate()
-  process.wait(timeout=30)
+  with serve_client.running_server(
+      destination, tmp_path_factory.mktemp('serve_log') / 'serve.log') as port:
+    yield port
 
 
 @pytest.fixture(scope='module')
@@ -99,7 +54,7 @@ def rows(held_out_rows) -> list:
 
 
 def _served(port) -> int:
-  status, answer = Client(port).call('GET', MODEL)
+  status, answer = serve_client.Client(port).call('GET', MODEL)
   assert status == 200, answer
   return int(next(v['version'] for v in answer['model_version_status']
                   if v['state'] == 'AVAILABLE'))
@@ -112,7 +67,7 @@ def test_serve_answers_as_predict_does(port, destination, rows, tmp_path,
                    str(destination), '--output-format', 'jsonl']) == 0
   expected = [json.loads(line)['big_tip_probability']
               for line in capsys.readouterr().out.splitlines()]
-  client, version = Client(port), _served(port)
+  client, version = serve_client.Client(port), _served(port)
 
   status, answer = client.call('POST', f'{MODEL}:predict',
                                {'instances': rows})
@@ -129,7 +84,7 @@ def test_serve_answers_as_predict_does(port, destination, rows, tmp_path,
 
 
 def test_status_metadata_health_and_metrics(port, rows):
-  client, version = Client(port), _served(port)
+  client, version = serve_client.Client(port), _served(port)
   status, answer = client.call('GET', f'{MODEL}/versions/{version}')
   assert status == 200 and answer['model_version_status'] == [{
       'version': str(version), 'state': 'AVAILABLE',
@@ -227,13 +182,13 @@ BAD_REQUESTS = {
 @pytest.mark.parametrize('case', BAD_REQUESTS)
 def test_a_bad_request_is_refused_naming_what_is_wrong(port, rows, case):
   body, expected_status, message = BAD_REQUESTS[case]
-  status, answer = Client(port).call('POST', f'{MODEL}:predict', body(rows))
+  status, answer = serve_client.Client(port).call('POST', f'{MODEL}:predict', body(rows))
   assert (status, message in answer['error']) == (expected_status, True), (
       answer)
 
 
 def test_no_such_version_or_model_is_not_found(port, rows):
-  client = Client(port)
+  client = serve_client.Client(port)
   assert client.call('POST', f'{MODEL}/versions/3:predict',
                      {'instances': rows}) == (404, {
                          'error': 'Servable not found for request: '
@@ -255,36 +210,8 @@ def test_garbage_on_the_wire_does_not_stop_the_server(port, rows):
         s.recv(1024)
       except ConnectionResetError:
         pass  # refused: as good as an error answer
-  assert Client(port).call('POST', f'{MODEL}:predict',
+  assert serve_client.Client(port).call('POST', f'{MODEL}:predict',
                            {'instances': rows[:1]})[0] == 200
-
-
-class _Load:
-  """Clients sending one-row requests until stopped; answers by status."""
-
-  def __init__(self, port: int, row: dict, clients: int = 2):
-    self.statuses = []
-    self._stop = threading.Event()
-    self._threads = [threading.Thread(target=self._send, args=(port, row))
-                     for _ in range(clients)]
-    for thread in self._threads:
-      thread.start()
-
-  def _send(self, port, row):
-    client = Client(port)
-    while not self._stop.is_set():
-      try:
-        self.statuses.append(client.call('POST', f'{MODEL}:predict',
-                                         {'instances': [row]})[0])
-      except (OSError, http.client.HTTPException) as e:
-        self.statuses.append(type(e).__name__)  # a failed request
-        client = Client(port)
-
-  def stop(self) -> list:
-    self._stop.set()
-    for thread in self._threads:
-      thread.join()
-    return self.statuses
 
 
 def _wait_until_served(port, version: int, seconds: float = 60) -> None:
@@ -305,10 +232,10 @@ def test_only_a_complete_loadable_version_is_served(port, destination):
   broken.mkdir()
   (broken / 'saved_model.pb').write_bytes(b'not a SavedModel')
   deadline = time.time() + 60
-  while Client(port).call('GET', f'{MODEL}/versions/{first + 1}')[0] != 200:
+  while serve_client.Client(port).call('GET', f'{MODEL}/versions/{first + 1}')[0] != 200:
     assert time.time() < deadline, 'the broken version is not reported'
     time.sleep(.2)
-  _, answer = Client(port).call('GET', MODEL)
+  _, answer = serve_client.Client(port).call('GET', MODEL)
   assert [(v['version'], v['state'], v['status']['error_code'])
           for v in answer['model_version_status']] == [
               (str(first + 1), 'END', 'UNKNOWN'),
@@ -320,7 +247,7 @@ def test_only_a_complete_loadable_version_is_served(port, destination):
 def test_a_push_and_a_rollback_are_served_under_load_without_a_failure(
     port, destination, rows, capsys):
   first = _served(port)
-  load = _Load(port, rows[0])
+  load = serve_client.Load(port, rows[0])
   try:
     pushed = int(Path(push_destination.publish(
         str(destination / str(first)), str(destination))).name)
@@ -333,7 +260,7 @@ def test_a_push_and_a_rollback_are_served_under_load_without_a_failure(
     statuses = load.stop()
   assert len(statuses) > 20
   assert set(statuses) == {200}
-  client = Client(port)
+  client = serve_client.Client(port)
   assert client.call('POST', f'{MODEL}/versions/{rolled_back}:predict',
                      {'instances': rows[:1]})[0] == 200
   assert client.call('POST', f'{MODEL}/versions/{pushed}:predict',
