@@ -6,7 +6,9 @@ Pipelines cluster.
     python kubeflow_runner.py compile [--target kfp|vertex] [--span N] [--output-dir DIR]
 
 writes the package and prints its path as the last line; with --span, a
-backfill package training with span N as the newest. Settings (project,
+backfill package training with span N as the newest. For kfp, KServe's
+InferenceService of the pushed model is written beside it
+(cluster/inference_service.py). Settings (project,
 storage root, image, data source, Beam on Dataflow) come from
 cluster/settings.py and the environment variables in its KUBEFLOW_ENV.
 
@@ -31,6 +33,7 @@ from pathlib import Path
 import sys
 
 from cluster import compiler
+from cluster import inference_service
 from cluster import settings as settings_lib
 from cluster.kfp_client import connection
 from cluster.kfp_client import cron as kfp_cron
@@ -218,8 +221,11 @@ def _parse_args(argv):
 def _compile(args, settings) -> int:
   if args.target:
     settings = dataclasses.replace(settings, target=args.target)
-  print(compiler.compile_package(settings, args.output_dir.resolve(),
-                                 newest_span=getattr(args, 'span', None)))
+  package = compiler.compile_package(settings, args.output_dir.resolve(),
+                                     newest_span=getattr(args, 'span', None))
+  if settings.target == 'kfp':  # KServe serves the pushes on that cluster
+    print(inference_service.write(settings, package.parent))
+  print(package)
   return 0
 
 
