@@ -15,11 +15,11 @@ import yaml
 from cluster import settings as cluster_settings
 from pipeline import configs
 
-# KServe's runtime defaults to tensorflow/serving:2.6.2, older than the
-# TensorFlow 2.16 that exports our SavedModels: their save function uses the
-# DisableCopyOnRead op and their VarHandleOps the debug_name attribute, both
-# newer than TensorFlow 2.6, so that runtime refuses the graph. TF Serving
-# 2.16.1 is built on TensorFlow 2.16.1 (its WORKSPACE), ours' minor release.
+# KServe's runtime defaults to tensorflow/serving:2.6.2; `runtimeVersion`
+# replaces that tag. Our SavedModels, exported by TensorFlow 2.16, hold the
+# DisableCopyOnRead op and VarHandleOp's debug_name attribute, which
+# runtimes older than the exporting TensorFlow refuse; TF Serving 2.16.1 is
+# built on TensorFlow 2.16.1 (docs/kubeflow.md, "Serve it: KServe").
 TF_SERVING_VERSION = '2.16.1'
 _RUNTIME = 'kserve-tensorflow-serving'
 FILE_NAME = f'{configs.PIPELINE_NAME}-inferenceservice.yaml'
