@@ -10,7 +10,8 @@ import os
 import locust
 from locust import exception
 
-_BODY = open(os.environ['SERVE_BODY'], 'rb').read()  # pylint: disable=consider-using-with
+with open(os.environ['SERVE_BODY'], 'rb') as _file:
+  _BODY = _file.read()
 _PATH = os.environ['SERVE_PATH']
 _MAX_REQUESTS = int(os.environ['SERVE_MAX_REQUESTS'])
 

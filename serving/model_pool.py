@@ -19,6 +19,7 @@ from tensorflow.core.protobuf import saved_model_pb2
 from tfx.dsl.io import fileio
 
 from models import push_destination
+from serving import batcher
 from serving import predict
 
 # How often the push destination is listed: a push or a rollback is served
@@ -37,6 +38,7 @@ class Servable:
   """One loaded version."""
   version: int
   predictor: predict.Predictor
+  batcher: batcher.Batcher  # of predictor: what requests call
   signature_def: dict  # the SavedModel's SignatureDefMap, as JSON
 
 
@@ -70,7 +72,8 @@ def load(destination: str, version: int) -> Servable:
   answers = list(predictor.predict([{}]))
   if isinstance(answers[0][1], predict.RowError):
     raise ValueError(f'refuses a row of missing values: {answers[0][1]}')
-  return Servable(version, predictor, _signature_def(path))
+  return Servable(version, predictor, batcher.Batcher(predictor),
+                  _signature_def(path))
 
 
 class ModelPool:

@@ -130,7 +130,12 @@ class Predictor:
       raise RequestError(f'unknown column(s): {", ".join(unknown)} '
                        f'(the model takes: {", ".join(self.features)})')
 
-  def _call(self, rows: List[dict]) -> List[float]:
+  def call(self, rows: List[dict]) -> List[float]:
+    """One signature call: a probability per row, in order.
+
+    Raises:
+      tf.errors.InvalidArgumentError: the model refuses a row.
+    """
     fields = {k: tf.constant([row.get(k) or '' for row in rows])
               for k in self.features}
     return self._signature(**fields)[PREDICTION_KEY].numpy().ravel().tolist()
@@ -140,7 +145,7 @@ class Predictor:
     if unknown:
       return RowError(number, f'unknown feature(s): {", ".join(unknown)}')
     try:
-      return self._call([row])[0]
+      return self.call([row])[0]
     except tf.errors.InvalidArgumentError as e:
       found = _REFUSAL.search(e.message)
       reason = found.group(1) if found else e.message.splitlines()[0]
@@ -163,7 +168,7 @@ class Predictor:
     if not any(self._unknown(row) for _, row in batch):
       try:
         yield from zip((n for n, _ in batch),
-                       self._call([row for _, row in batch]))
+                       self.call([row for _, row in batch]))
         return
       except tf.errors.InvalidArgumentError:
         pass  # a row is refused: find which, one by one

@@ -13,6 +13,7 @@ status (400 a bad request, 404 no such model or version). The model follows
 the push destination (model_pool.py). Starlette on uvicorn.
 """
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -34,6 +35,9 @@ from serving.errors import RequestError
 # Bytes one request body may have: a bound on the memory one client takes;
 # MAX_ROWS rows of the widest CSV rows fit.
 MAX_BODY_BYTES = 32 * 1024 * 1024
+# Bodies up to this are read on the event loop (a few rows: tens of
+# microseconds); larger ones in a thread, so they hold no other request up.
+_INLINE_PARSE_BYTES = 16 * 1024
 _ANSWER_KEY = {rest_request.ROW_FORMAT: 'predictions',
                rest_request.COLUMNAR_FORMAT: 'outputs'}
 
@@ -68,31 +72,30 @@ class _Api:
     return self.pool.get(request.path_params['model'],
                          request.path_params.get('version'))
 
-  def _answer(self, servable: model_pool.Servable, body: bytes) -> dict:
-    """TF Serving's predict response to a request body.
+  async def predict(self, request: requests.Request) -> responses.Response:
+    """TF Serving's predict response.
 
     Raises:
       RequestError: the request is malformed, or the model refuses a row
         (named with its field).
     """
-    request = rest_request.parse(body, servable.predictor)
-    probabilities = []
-    for number, answer in servable.predictor.predict(request.rows):
-      if isinstance(answer, predict.RowError):
-        # TF Serving fails the whole request for one bad row.
-        raise RequestError(
-            f'{rest_request.row_name(request.form, number - 1)}: '
-            f'{answer.reason}')
-      probabilities.append([answer])  # the output is [batch, 1]
-    self.metrics.rows.inc(len(probabilities))
-    return {_ANSWER_KEY[request.form]: probabilities}
-
-  async def predict(self, request: requests.Request) -> responses.Response:
     # The version is taken once: the request ends on it, swap or not.
     servable = self._servable(request)
     body = await _body(request)
-    return responses.JSONResponse(await concurrency.run_in_threadpool(
-        self._answer, servable, body))
+    parsed = (rest_request.parse(body, servable.predictor)
+              if len(body) <= _INLINE_PARSE_BYTES else
+              await concurrency.run_in_threadpool(
+                  rest_request.parse, body, servable.predictor))
+    answers = await asyncio.wrap_future(servable.batcher.submit(parsed.rows))
+    for index, answer in enumerate(answers):
+      if isinstance(answer, predict.RowError):
+        # TF Serving fails the whole request for one bad row.
+        raise RequestError(
+            f'{rest_request.row_name(parsed.form, index)}: {answer.reason}')
+    self.metrics.rows.inc(len(answers))
+    # The output is [batch, 1]: one [p] a row.
+    return responses.JSONResponse(
+        {_ANSWER_KEY[parsed.form]: [[answer] for answer in answers]})
 
   async def status(self, request: requests.Request) -> responses.Response:
     return responses.JSONResponse({

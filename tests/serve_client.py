@@ -36,6 +36,21 @@ class Client:
                              else text.decode())
 
 
+def served_version(port: int) -> int:
+  """The version the server's status says is AVAILABLE."""
+  status, answer = Client(port).call('GET', MODEL)
+  assert status == 200, answer
+  return int(next(v['version'] for v in answer['model_version_status']
+                  if v['state'] == 'AVAILABLE'))
+
+
+def wait_until_served(port: int, version: int, seconds: float = 60) -> None:
+  deadline = time.time() + seconds
+  while served_version(port) != version:
+    assert time.time() < deadline, f'version {version} not served'
+    time.sleep(.2)
+
+
 def _free_port() -> int:
   with socket.socket() as s:
     s.bind(('127.0.0.1', 0))

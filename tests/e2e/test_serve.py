@@ -5,6 +5,7 @@ of its own holding a copy of the bundled run's pushed version; requests
 are TF Serving REST requests over HTTP on 127.0.0.1.
 """
 
+from concurrent import futures
 import json
 import math
 from pathlib import Path
@@ -53,13 +54,6 @@ def rows(held_out_rows) -> list:
           for r in held_out_rows[:50]]
 
 
-def _served(port) -> int:
-  status, answer = serve_client.Client(port).call('GET', MODEL)
-  assert status == 200, answer
-  return int(next(v['version'] for v in answer['model_version_status']
-                  if v['state'] == 'AVAILABLE'))
-
-
 def test_serve_answers_as_predict_does(port, destination, rows, tmp_path,
                                        capsys):
   rows_csv = helpers.write_csv(tmp_path / 'rows.csv', rows)
@@ -67,7 +61,8 @@ def test_serve_answers_as_predict_does(port, destination, rows, tmp_path,
                    str(destination), '--output-format', 'jsonl']) == 0
   expected = [json.loads(line)['big_tip_probability']
               for line in capsys.readouterr().out.splitlines()]
-  client, version = serve_client.Client(port), _served(port)
+  client = serve_client.Client(port)
+  version = serve_client.served_version(port)
 
   status, answer = client.call('POST', f'{MODEL}:predict',
                                {'instances': rows})
@@ -84,7 +79,8 @@ def test_serve_answers_as_predict_does(port, destination, rows, tmp_path,
 
 
 def test_status_metadata_health_and_metrics(port, rows):
-  client, version = serve_client.Client(port), _served(port)
+  client = serve_client.Client(port)
+  version = serve_client.served_version(port)
   status, answer = client.call('GET', f'{MODEL}/versions/{version}')
   assert status == 200 and answer['model_version_status'] == [{
       'version': str(version), 'state': 'AVAILABLE',
@@ -182,7 +178,8 @@ BAD_REQUESTS = {
 @pytest.mark.parametrize('case', BAD_REQUESTS)
 def test_a_bad_request_is_refused_naming_what_is_wrong(port, rows, case):
   body, expected_status, message = BAD_REQUESTS[case]
-  status, answer = serve_client.Client(port).call('POST', f'{MODEL}:predict', body(rows))
+  status, answer = serve_client.Client(port).call('POST', f'{MODEL}:predict',
+                                                  body(rows))
   assert (status, message in answer['error']) == (expected_status, True), (
       answer)
 
@@ -201,6 +198,31 @@ def test_no_such_version_or_model_is_not_found(port, rows):
                                   'Latest(other)'})
 
 
+def test_requests_answered_together_keep_their_own_answers(port, rows):
+  # Concurrent requests share signature calls; a refused row refuses its
+  # own request only, and each gets its own rows' answers.
+  client = serve_client.Client(port)
+  expected = {n: client.call('POST', f'{MODEL}:predict',
+                             {'instances': rows[n:n + 3]})[1]
+              for n in range(0, 30, 3)}
+  bad = {'instances': [rows[0], dict(rows[1], fare='x')]}
+
+  def send(n):
+    mine = serve_client.Client(port)
+    return (mine.call('POST', f'{MODEL}:predict', bad),
+            mine.call('POST', f'{MODEL}:predict',
+                      {'instances': rows[n:n + 3]}))
+
+  with futures.ThreadPoolExecutor(8) as pool:
+    answers = dict(zip(expected, pool.map(send, expected)))
+  for n, (refused, (status, answered)) in answers.items():
+    assert refused == (400, {'error': "instances[1]: fare: expected a "
+                                      "number, got 'x'"})
+    # (A batch's size moves the float sums' last bits.)
+    assert status == 200 and sum(answered['predictions'], []) == pytest.approx(
+        sum(expected[n]['predictions'], []), abs=1e-6)
+
+
 def test_garbage_on_the_wire_does_not_stop_the_server(port, rows):
   for garbage in (b'\x00\xff' * 1000, b'GET / HTTP/9.9\r\n\r\n',
                   b'POST ' + b'/x' * 50_000 + b' HTTP/1.1\r\n\r\n'):
@@ -214,15 +236,8 @@ def test_garbage_on_the_wire_does_not_stop_the_server(port, rows):
                            {'instances': rows[:1]})[0] == 200
 
 
-def _wait_until_served(port, version: int, seconds: float = 60) -> None:
-  deadline = time.time() + seconds
-  while _served(port) != version:
-    assert time.time() < deadline, f'version {version} not served'
-    time.sleep(.2)
-
-
 def test_only_a_complete_loadable_version_is_served(port, destination):
-  first = _served(port)
+  first = serve_client.served_version(port)
   # Neither a version folder without its saved_model.pb nor a staged copy
   # is a version (numbers far above the next push's).
   (destination / str(first + 10**6) / 'variables').mkdir(parents=True)
@@ -231,8 +246,8 @@ def test_only_a_complete_loadable_version_is_served(port, destination):
   broken = destination / str(first + 1)
   broken.mkdir()
   (broken / 'saved_model.pb').write_bytes(b'not a SavedModel')
-  deadline = time.time() + 60
-  while serve_client.Client(port).call('GET', f'{MODEL}/versions/{first + 1}')[0] != 200:
+  deadline, client = time.time() + 60, serve_client.Client(port)
+  while client.call('GET', f'{MODEL}/versions/{first + 1}')[0] != 200:
     assert time.time() < deadline, 'the broken version is not reported'
     time.sleep(.2)
   _, answer = serve_client.Client(port).call('GET', MODEL)
@@ -246,16 +261,16 @@ def test_only_a_complete_loadable_version_is_served(port, destination):
 
 def test_a_push_and_a_rollback_are_served_under_load_without_a_failure(
     port, destination, rows, capsys):
-  first = _served(port)
+  first = serve_client.served_version(port)
   load = serve_client.Load(port, rows[0])
   try:
     pushed = int(Path(push_destination.publish(
         str(destination / str(first)), str(destination))).name)
-    _wait_until_served(port, pushed)
+    serve_client.wait_until_served(port, pushed)
     assert cli.main(['models', 'rollback', str(first), '--push-destination',
                      str(destination)]) == 0
     rolled_back = int(capsys.readouterr().out.split()[1])
-    _wait_until_served(port, rolled_back)
+    serve_client.wait_until_served(port, rolled_back)
   finally:
     statuses = load.stop()
   assert len(statuses) > 20

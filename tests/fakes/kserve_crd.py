@@ -1,11 +1,12 @@
 """What a cluster with KServe accepts as an InferenceService.
 
 kserve_inferenceservice_schema.json is KServe's published schema: the
-v1beta1 `openAPIV3Schema` of config/crd/full/serving.kserve.io_inferenceservices.yaml
-in kserve/kserve (commit aaac4e294dae2c7b1aa1886447793f3aa1c30912), as
-JSON. A manifest is checked as the Kubernetes API server checks it under
-`kubectl apply`'s strict field validation: types, required fields, enums,
-and no field the schema does not declare. Not covered: KServe's admission
+v1beta1 `openAPIV3Schema` of kserve/kserve's
+config/crd/full/serving.kserve.io_inferenceservices.yaml (commit
+aaac4e294dae2c7b1aa1886447793f3aa1c30912), as JSON. A manifest is checked
+as the Kubernetes API server checks it under `kubectl apply`'s strict
+field validation: types, required fields, enums, and no field the schema
+does not declare. Not covered: KServe's admission
 webhooks (the runtime exists and supports the model format, GPU tags) and
 the storage initializer reading `storageUri`.
 """
