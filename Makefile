@@ -21,8 +21,11 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m local.retraining_demo
 
+# pytest-xdist workers; tests sharing a costly session fixture share one
+# (tests/conftest.py).
+TEST_WORKERS ?= 2
 test: $(STAMP) $(BROWSER)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 $(BROWSER):
 	apt-get install -y --no-install-recommends chromium || \

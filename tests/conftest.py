@@ -16,6 +16,22 @@ import yaml
 import helpers
 
 
+# Session fixtures whose tests run in one pytest-xdist worker, so each is
+# built once; every other module's tests run in one worker too, for its
+# module fixtures (`make test` runs the suite on two workers).
+_SHARED_ONCE = ('bundled_run',)
+
+
+def pytest_collection_modifyitems(items):
+  group = {}  # module -> its worker's group
+  for item in items:
+    module = item.nodeid.split('::')[0]
+    shared = [f for f in _SHARED_ONCE if f in item.fixturenames]
+    group[module] = shared[0] if shared else group.get(module, module)
+  for item in items:
+    item.add_marker(pytest.mark.xdist_group(group[item.nodeid.split('::')[0]]))
+
+
 @pytest.fixture(scope='session')
 def bundled_rows() -> list:
   return helpers.read_rows()
