@@ -22,6 +22,7 @@ import helpers
 _SHARED_ONCE = ('bundled_run',)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items):
   group = {}  # module -> its worker's group
   for item in items:
