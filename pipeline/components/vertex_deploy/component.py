@@ -65,12 +65,15 @@ def deploy_pushed(pushed_model: artifact.Artifact, settings: DeploySettings,
     logging.info('Vertex AI deploy: the Pusher pushed no model; the endpoint '
                  'is left as it is.')
     return None
+  # The endpoint first: a version is registered only if it can be served.
+  target = endpoint.find_or_create(clients.endpoints, settings)
   version_dir = pushed_model.get_string_custom_property('pushed_destination')
   model_version = model_registry.upload_version(
       clients.models, settings, version_dir,
       f'pushed version {pushed_model.get_string_custom_property("pushed_version")}'
       f' ({version_dir})')
-  deployment = endpoint.deploy(clients.endpoints, settings, model_version)
+  deployment = endpoint.deploy(clients.endpoints, settings, target,
+                               model_version)
   logging.info('Vertex AI deploy: %s serves from %s as deployed model %s with '
                'all the traffic; deployed model %s kept with none; undeployed: '
                '%s.', model_version, deployment.endpoint,

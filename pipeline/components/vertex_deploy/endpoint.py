@@ -51,18 +51,19 @@ def find_or_create(client: aiplatform_v1.EndpointServiceClient,
 
 
 def deploy(client: aiplatform_v1.EndpointServiceClient,
-           settings: DeploySettings, model_version: str) -> Deployment:
+           settings: DeploySettings, endpoint: aiplatform_v1.Endpoint,
+           model_version: str) -> Deployment:
   """Serves model_version from the endpoint with all the traffic.
 
   Args:
     client: an EndpointServiceClient for settings.region.
-    settings: the endpoint and its machines.
+    settings: the endpoint's machines.
+    endpoint: the endpoint as find_or_create() found it.
     model_version: a model version's resource name (`<model>@<version>`).
 
   Returns:
     What was deployed, kept and undeployed.
   """
-  endpoint = find_or_create(client, settings)
   split = dict(endpoint.traffic_split)
   previous = max(split, key=split.get) if any(split.values()) else None
   response = client.deploy_model(request=aiplatform_v1.DeployModelRequest(
@@ -75,8 +76,8 @@ def deploy(client: aiplatform_v1.EndpointServiceClient,
                   machine_type=settings.machine_type),
               min_replica_count=settings.min_replicas,
               max_replica_count=settings.max_replicas)),
-      traffic_split={_NEW: 100, **({previous: 0} if previous else {})},
-  )).result(timeout=OPERATION_TIMEOUT_SECONDS)
+      # Replaces the endpoint's split: a model it does not name gets none.
+      traffic_split={_NEW: 100})).result(timeout=OPERATION_TIMEOUT_SECONDS)
   new_id = response.deployed_model.id
   # Each deployed model holds its replicas: keep only the new and the
   # previous. They serve no traffic now, so Vertex AI lets them go.
