@@ -9,6 +9,7 @@ import dataclasses
 
 from google.api_core import exceptions
 from google.auth import credentials as ga_credentials
+from google.auth import exceptions as auth_exceptions
 from google.cloud import aiplatform_v1
 import pytest
 from tfx.types import standard_artifacts
@@ -43,6 +44,10 @@ def _pushed(version) -> standard_artifacts.PushedModel:
   return pushed
 
 
+def _deploy(pushed, clients):
+  return component.deploy_pushed(pushed, SETTINGS, lambda _: clients)
+
+
 def _served(fake) -> dict:
   """Endpoint display name -> {model version id: traffic %} deployed."""
   return {e.display_name: {
@@ -52,7 +57,7 @@ def _served(fake) -> dict:
 
 def test_first_push_registers_the_model_and_serves_it(vertex):
   fake, clients = vertex
-  deployment = component.deploy_pushed(_pushed(1001), SETTINGS, clients)
+  deployment = _deploy(_pushed(1001), clients)
   [version] = fake.models[MODEL]
   assert (version.version_id, list(version.version_aliases)) == (
       '1', ['default'])
@@ -70,8 +75,8 @@ def test_first_push_registers_the_model_and_serves_it(vertex):
 def test_second_push_serves_version_2_and_keeps_version_1_at_no_traffic(
     vertex):
   fake, clients = vertex
-  first = component.deploy_pushed(_pushed(1001), SETTINGS, clients)
-  second = component.deploy_pushed(_pushed(1002), SETTINGS, clients)
+  first = _deploy(_pushed(1001), clients)
+  second = _deploy(_pushed(1002), clients)
   versions = fake.models[MODEL]
   assert [(v.version_id, list(v.version_aliases)) for v in versions] == [
       ('1', []), ('2', ['default'])]
@@ -85,9 +90,9 @@ def test_second_push_serves_version_2_and_keeps_version_1_at_no_traffic(
 
 def test_a_third_push_undeploys_all_but_the_previous(vertex):
   fake, clients = vertex
-  first = component.deploy_pushed(_pushed(1001), SETTINGS, clients)
-  component.deploy_pushed(_pushed(1002), SETTINGS, clients)
-  third = component.deploy_pushed(_pushed(1003), SETTINGS, clients)
+  first = _deploy(_pushed(1001), clients)
+  _deploy(_pushed(1002), clients)
+  third = _deploy(_pushed(1003), clients)
   assert _served(fake) == {'taxi-tips': {'2': 0, '3': 100}}
   assert third.undeployed == (first.deployed_model_id,)
   # The registry keeps every version.
@@ -96,10 +101,22 @@ def test_a_third_push_undeploys_all_but_the_previous(vertex):
 
 def test_a_run_that_pushed_nothing_changes_nothing(vertex):
   fake, clients = vertex
-  component.deploy_pushed(_pushed(1001), SETTINGS, clients)
+  _deploy(_pushed(1001), clients)
   before = (_served(fake), len(fake.models[MODEL]), len(fake.calls))
-  assert component.deploy_pushed(_pushed(None), SETTINGS, clients) is None
+  assert _deploy(_pushed(None), clients) is None
   assert (_served(fake), len(fake.models[MODEL]), len(fake.calls)) == before
+
+
+def test_the_step_without_a_push_needs_no_credentials_nor_api(
+    monkeypatch, tmp_path):
+  # As TFX runs it on Vertex AI, without Google credentials: making an API
+  # client would fail.
+  monkeypatch.setenv('GOOGLE_APPLICATION_CREDENTIALS', str(tmp_path / 'none'))
+  executor = component.VertexDeploy.EXECUTOR_SPEC.executor_class()
+  executor.Do({'pushed_model': [_pushed(None)]}, {},
+              {'settings': SETTINGS.to_json()})
+  with pytest.raises(auth_exceptions.DefaultCredentialsError):
+    component.regional_clients(SETTINGS)
 
 
 def test_the_endpoint_is_found_by_its_display_name(vertex):
@@ -108,7 +125,7 @@ def test_the_endpoint_is_found_by_its_display_name(vertex):
     clients.endpoints.create_endpoint(
         parent=SETTINGS.location,
         endpoint=aiplatform_v1.Endpoint(display_name=name)).result()
-  component.deploy_pushed(_pushed(1001), SETTINGS, clients)
+  _deploy(_pushed(1001), clients)
   assert _served(fake) == {'other': {}, 'taxi-tips': {'1': 100}}
 
 
@@ -120,7 +137,7 @@ def test_two_endpoints_of_that_name_are_one_clear_error(vertex):
         endpoint=aiplatform_v1.Endpoint(display_name='taxi-tips')).result()
   with pytest.raises(RuntimeError, match="2 endpoints .* are named "
                      "'taxi-tips'"):
-    component.deploy_pushed(_pushed(1001), SETTINGS, clients)
+    _deploy(_pushed(1001), clients)
   assert not fake.models  # no version registered that could not serve
 
 
@@ -160,7 +177,7 @@ def _deploy_to(clients, endpoint, **fields):
 
 def test_the_stand_in_refuses_what_vertex_ai_refuses(vertex):
   fake, clients = vertex
-  component.deploy_pushed(_pushed(1001), SETTINGS, clients)
+  _deploy(_pushed(1001), clients)
   [endpoint] = fake.endpoints
   with pytest.raises(exceptions.NotFound):
     _deploy_to(clients, f'{SETTINGS.location}/endpoints/999')

@@ -4,12 +4,12 @@ After the Pusher: a version it pushed is uploaded to the Vertex AI Model
 Registry as the new default version of one model (model_registry.py), then
 deployed to one endpoint with all the traffic, the version that served
 before kept deployed with none (endpoint.py). A run that pushed nothing
-changes nothing. The Google API clients are created here, so that tests
-give deploy_pushed() clients of their own.
+changes nothing and calls no API. deploy_pushed() takes the maker of its
+API clients, so that tests give it clients of their own.
 """
 
 import dataclasses
-from typing import Optional
+from typing import Callable, Optional
 
 from absl import logging
 from tfx.dsl.component.experimental.annotations import InputArtifact
@@ -45,15 +45,18 @@ def regional_clients(settings: DeploySettings, credentials=None) -> Clients:
                                           credentials=credentials))
 
 
-def deploy_pushed(pushed_model: artifact.Artifact, settings: DeploySettings,
-                  clients: Clients) -> Optional[object]:
+def deploy_pushed(
+    pushed_model: artifact.Artifact, settings: DeploySettings,
+    make_clients: Callable[[DeploySettings], Clients] = regional_clients,
+) -> Optional['endpoint.Deployment']:
   """Uploads and deploys the version the Pusher pushed, if it pushed one.
 
   Args:
     pushed_model: the Pusher's PushedModel (`pushed`, `pushed_destination`:
       the version folder, `pushed_version`).
     settings: the registry model and the endpoint.
-    clients: the Vertex AI API clients.
+    make_clients: the Vertex AI API clients for settings, made only if
+      there is something to deploy.
 
   Returns:
     The endpoint.Deployment, or None if nothing was pushed.
@@ -65,6 +68,7 @@ def deploy_pushed(pushed_model: artifact.Artifact, settings: DeploySettings,
     logging.info('Vertex AI deploy: the Pusher pushed no model; the endpoint '
                  'is left as it is.')
     return None
+  clients = make_clients(settings)
   # The endpoint first: a version is registered only if it can be served.
   target = endpoint.find_or_create(clients.endpoints, settings)
   version_dir = pushed_model.get_string_custom_property('pushed_destination')
@@ -93,6 +97,4 @@ def VertexDeploy(  # pylint: disable=invalid-name
     pushed_model: the Pusher's output.
     settings: DeploySettings as JSON.
   """
-  deploy_settings = DeploySettings.from_json(settings)
-  deploy_pushed(pushed_model, deploy_settings,
-                regional_clients(deploy_settings))
+  deploy_pushed(pushed_model, DeploySettings.from_json(settings))
