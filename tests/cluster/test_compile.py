@@ -7,6 +7,7 @@ import dataclasses
 import json
 from pathlib import Path
 import subprocess
+import sys
 
 import kfp
 import pytest
@@ -131,6 +132,36 @@ def test_vertex_package_deploys_each_push_after_the_pusher(vertex_env,
   assert compiled == DeploySettings(project=cluster.project,
                                     region=cluster.region)
   assert 'VertexDeploy' not in kfp_spec['root']['dag']['tasks']
+
+
+def test_the_deploy_task_runs_as_compiled_when_nothing_was_pushed(
+    vertex_env, tmp_path):
+  # As Vertex AI starts it: its ExecutorInput names each input by resource
+  # name, with its type; no Google credentials here, so the step must
+  # neither make an API client nor call one.
+  spec = vertex_env[1]['pipelineSpec']
+  settings_value = spec['root']['dag']['tasks']['VertexDeploy']['inputs'][
+      'parameters']['settings']['runtimeValue']['constantValue']
+  executor_input = json.dumps({
+      'inputs': {'parameters': {'settings': settings_value},
+                 'artifacts': {'pushed_model': {'artifacts': [{
+                     'name': 'projects/1/locations/us-central1/'
+                             'metadataStores/default/artifacts/7',
+                     'uri': str(tmp_path / 'pushed_model'),
+                     'type': {'instanceSchema':
+                              'title: tfx.PushedModel\ntype: object\n'},
+                     'metadata': {'pushed': 0.0}}]}}},
+      'outputs': {'outputFile': str(tmp_path / 'output_metadata.json')}})
+  container = spec['deploymentSpec']['executors']['VertexDeploy_executor'][
+      'container']
+  result = subprocess.run(
+      [sys.executable, *container['command'][1:],
+       *[executor_input if a == '{{$}}' else a for a in container['args']]],
+      cwd=configs.PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+      env=helpers.venv_env(GOOGLE_APPLICATION_CREDENTIALS=str(
+          tmp_path / 'no-credentials.json')))
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert 'the Pusher pushed no model' in result.stderr
 
 
 def test_a_bad_vertex_setting_stops_the_compile_naming_it():

@@ -9,7 +9,6 @@ import dataclasses
 
 from google.api_core import exceptions
 from google.auth import credentials as ga_credentials
-from google.auth import exceptions as auth_exceptions
 from google.cloud import aiplatform_v1
 import pytest
 from tfx.types import standard_artifacts
@@ -105,18 +104,6 @@ def test_a_run_that_pushed_nothing_changes_nothing(vertex):
   before = (_served(fake), len(fake.models[MODEL]), len(fake.calls))
   assert _deploy(_pushed(None), clients) is None
   assert (_served(fake), len(fake.models[MODEL]), len(fake.calls)) == before
-
-
-def test_the_step_without_a_push_needs_no_credentials_nor_api(
-    monkeypatch, tmp_path):
-  # As TFX runs it on Vertex AI, without Google credentials: making an API
-  # client would fail.
-  monkeypatch.setenv('GOOGLE_APPLICATION_CREDENTIALS', str(tmp_path / 'none'))
-  executor = component.VertexDeploy.EXECUTOR_SPEC.executor_class()
-  executor.Do({'pushed_model': [_pushed(None)]}, {},
-              {'settings': SETTINGS.to_json()})
-  with pytest.raises(auth_exceptions.DefaultCredentialsError):
-    component.regional_clients(SETTINGS)
 
 
 def test_the_endpoint_is_found_by_its_display_name(vertex):
