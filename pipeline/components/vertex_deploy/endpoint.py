@@ -10,9 +10,8 @@ from typing import Optional
 
 from google.cloud import aiplatform_v1
 
-from pipeline.components.vertex_deploy.model_registry import (
-    OPERATION_TIMEOUT_SECONDS)
 from pipeline.components.vertex_deploy.settings import DeploySettings
+from pipeline.components.vertex_deploy.settings import OPERATION_TIMEOUT_SECONDS
 
 # DeployModelRequest.traffic_split's key for the model being deployed.
 _NEW = '0'

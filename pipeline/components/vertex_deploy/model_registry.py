@@ -9,9 +9,7 @@ from google.cloud import aiplatform_v1
 
 from pipeline.components.vertex_deploy.settings import DEFAULT_ALIAS
 from pipeline.components.vertex_deploy.settings import DeploySettings
-
-# How long to wait for Vertex AI's long-running operations.
-OPERATION_TIMEOUT_SECONDS = 1800
+from pipeline.components.vertex_deploy.settings import OPERATION_TIMEOUT_SECONDS
 
 
 def _registered(client: aiplatform_v1.ModelServiceClient,

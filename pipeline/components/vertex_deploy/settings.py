@@ -17,9 +17,11 @@ import re
 TF2_CPU_IMAGE = 'us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest'
 # The alias Vertex AI serves a model by when no version is named.
 DEFAULT_ALIAS = 'default'
+# How long to wait for each of Vertex AI's long-running operations.
+OPERATION_TIMEOUT_SECONDS = 1800
 
 # Vertex AI's formats: a region (`us-central1`), a Model ID
-# (UploadModelRequest.model_id) and an image in a registry.
+# (UploadModelRequest.model_id) and a Google Cloud project ID.
 _REGION = re.compile(r'[a-z]+(-[a-z]+)+[0-9]+')
 _MODEL_ID = re.compile(r'[a-z_][a-z0-9_-]{0,62}')
 _PROJECT = re.compile(r'[a-z][a-z0-9-]{4,28}[a-z0-9]')
