@@ -35,6 +35,7 @@ def build_pipeline(settings: cluster_settings.KubeflowSettings,
   from tfx.dsl.components.base.base_component import BaseComponent
   from pipeline import configs
   from pipeline import pipeline as pipeline_lib
+  from pipeline.components.vertex_deploy.settings import DeploySettings
 
   tfx_pipeline = pipeline_lib.create_pipeline(
       pipeline_name=cluster_settings.check_kubeflow_pipeline_name(
@@ -50,7 +51,10 @@ def build_pipeline(settings: cluster_settings.KubeflowSettings,
       baseline='latest_pushed',
       beam_pipeline_args=settings.beam_pipeline_args(),
       image=settings.image_name,
-      run_report=True)
+      run_report=True,
+      vertex_deploy=(DeploySettings(project=settings.project,
+                                    region=settings.region)
+                     if settings.target == 'vertex' else None))
   containers = [c for c in tfx_pipeline.components
                 if isinstance(c, BaseComponent)]  # a Resolver runs none
   resources = cluster_settings.resources_by_component(c.id for c in containers)

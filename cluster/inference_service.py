@@ -18,7 +18,7 @@ from pipeline import configs
 # KServe's runtime defaults to tensorflow/serving:2.6.2; `runtimeVersion`
 # replaces that tag. Our SavedModels, exported by TensorFlow 2.16, hold the
 # DisableCopyOnRead op and VarHandleOp's debug_name attribute, which
-# runtimes older than the exporting TensorFlow refuse; TF Serving 2.16.1 is
+# runtimes without them refuse; TF Serving 2.16.1 is
 # built on TensorFlow 2.16.1 (docs/kubeflow.md, "Serve it: KServe").
 TF_SERVING_VERSION = '2.16.1'
 _RUNTIME = 'kserve-tensorflow-serving'

@@ -176,6 +176,13 @@ def pusher(model: Channel, examples: Channel, statistics_gen, evaluator,
       record=record)
 
 
+def vertex_deploy(pusher, settings):
+  """The VertexDeploy step: each pushed version served on Vertex AI."""
+  from pipeline.components.vertex_deploy.component import VertexDeploy  # pylint: disable=g-import-not-at-top
+  return VertexDeploy(pushed_model=pusher.outputs['pushed_model'],
+                      settings=settings.to_json())
+
+
 def run_report(example_gen, statistics_gen, gate, trainer, evaluator,
                 serving_check, pusher, data: str, serving_model_dir: str,
                 trainer_config: dict, eval_thresholds) -> RunReport:

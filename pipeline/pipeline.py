@@ -18,6 +18,7 @@ from pipeline import configs
 from pipeline import nodes
 from pipeline.components.eval_schema.component import EvalSchema
 from pipeline.components.serving_check.component import ServingCheck
+from pipeline.components.vertex_deploy.settings import DeploySettings
 from pipeline.metrics.eval_config import create_eval_config
 from pipeline.nodes import BASELINES  # pylint: disable=unused-import
 from pipeline.nodes import LATEST_PUSHED_ID  # pylint: disable=unused-import
@@ -48,6 +49,7 @@ def create_pipeline(
     enable_cache: bool = True,
     image: Optional[str] = None,
     run_report: bool = False,
+    vertex_deploy: Optional[DeploySettings] = None,
 ) -> tfx_pipeline.Pipeline:
   """The taxi-tips DAG, from ExampleGen to the Pusher.
 
@@ -91,6 +93,8 @@ def create_pipeline(
       each pushed version.
     run_report: end with the RunReport step (cluster runs; the local runner
       writes its report itself, from ML Metadata).
+    vertex_deploy: serve each pushed version from this Vertex AI endpoint
+      (the VertexDeploy step after the Pusher; Vertex AI runs only).
 
   Returns:
     The tfx Pipeline.
@@ -164,6 +168,8 @@ def create_pipeline(
   components = [example_gen, statistics_gen, schema_gen, example_validator,
                 gate, transform, trainer, baseline_node, eval_schema,
                 evaluator, serving_check, pusher]
+  if vertex_deploy:
+    components.append(nodes.vertex_deploy(pusher, vertex_deploy))
   if run_report:  # the local runner writes its report from ML Metadata
     components.append(nodes.run_report(
         example_gen, statistics_gen, gate, trainer, evaluator, serving_check,

@@ -157,7 +157,9 @@ def main() -> None:
   except SystemExit as e:  # absl's app.run ends with sys.exit
     if e.code:
       raise
-  outputs = executor_input['outputs']['artifacts'].values()
+  # A task with no output artifact (VertexDeploy) gets no map on Vertex AI:
+  # protobuf's JSON leaves empty maps out.
+  outputs = executor_input['outputs'].get('artifacts', {}).values()
   uris = [artifact['uri'] for listed in outputs
           for artifact in listed['artifacts']]
   for name in directory_markers.remove(uris):

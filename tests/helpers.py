@@ -31,12 +31,13 @@ ALL_NODES = {
     'DataGate', 'Transform', 'Trainer', RESOLVER_ID, 'EvalSchema',
     'Evaluator', 'ServingCheck', 'Pusher'
 }
-# The tasks of the Vertex AI package: a container step replaces the
-# resolver; the KFP package adds the step that fingerprints the input.
-# A cluster run ends with the RunReport step (the local runner writes its
-# report itself).
-VERTEX_TASKS = ALL_NODES - {RESOLVER_ID} | {LATEST_PUSHED_ID, 'RunReport'}
-KFP_TASKS = VERTEX_TASKS | {compiler.FINGERPRINT_TASK}
+# The tasks of both cluster packages: a container step replaces the
+# resolver, and a cluster run ends with the RunReport step (the local runner
+# writes its report itself). The KFP package adds the step that fingerprints
+# the input; the Vertex AI package, the step that deploys each push.
+CLUSTER_TASKS = ALL_NODES - {RESOLVER_ID} | {LATEST_PUSHED_ID, 'RunReport'}
+KFP_TASKS = CLUSTER_TASKS | {compiler.FINGERPRINT_TASK}
+VERTEX_TASKS = CLUSTER_TASKS | {'VertexDeploy'}
 
 
 def read_rows(path: Path = BUNDLED_CSV) -> list:

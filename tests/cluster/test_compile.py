@@ -3,11 +3,14 @@
 tests/cluster/test_retraining.py runs the KFP package end to end.
 """
 
+import dataclasses
 import json
 from pathlib import Path
 import subprocess
+import sys
 
 import kfp
+import pytest
 import yaml
 
 import helpers
@@ -15,6 +18,7 @@ from cluster import compiler
 from cluster import settings
 from pipeline import configs
 from pipeline import pipeline as pipeline_lib
+from pipeline.components.vertex_deploy.settings import DeploySettings
 
 # Node id -> ids of the nodes it takes inputs from, in pipeline/pipeline.py.
 TFX_EDGES = {
@@ -112,6 +116,64 @@ def test_vertex_package_carries_the_root_and_the_same_tasks(vertex_env):
   assert all(set(e) == {'container'} for e in executors.values())
   assert job['runtimeConfig']['gcsOutputDirectory'] == (
       f'{root}/storage/pipelines/{configs.PIPELINE_NAME}')
+
+
+def test_vertex_package_deploys_each_push_after_the_pusher(vertex_env,
+                                                          kfp_spec):
+  tasks = vertex_env[1]['pipelineSpec']['root']['dag']['tasks']
+  deploy = tasks['VertexDeploy']
+  assert deploy['dependentTasks'] == ['Pusher']
+  assert deploy['inputs']['artifacts']['pushed_model'][
+      'taskOutputArtifact'] == {'producerTask': 'Pusher',
+                                'outputArtifactKey': 'pushed_model'}
+  compiled = DeploySettings.from_json(deploy['inputs']['parameters'][
+      'settings']['runtimeValue']['constantValue']['stringValue'])
+  cluster = settings.KubeflowSettings()
+  assert compiled == DeploySettings(project=cluster.project,
+                                    region=cluster.region)
+  assert 'VertexDeploy' not in kfp_spec['root']['dag']['tasks']
+
+
+def test_the_deploy_task_runs_as_compiled_when_nothing_was_pushed(
+    vertex_env, tmp_path):
+  # As Vertex AI starts it: its ExecutorInput names each input by resource
+  # name, with its type; no Google credentials here, so the step must
+  # neither make an API client nor call one.
+  spec = vertex_env[1]['pipelineSpec']
+  settings_value = spec['root']['dag']['tasks']['VertexDeploy']['inputs'][
+      'parameters']['settings']['runtimeValue']['constantValue']
+  executor_input = json.dumps({
+      'inputs': {'parameters': {'settings': settings_value},
+                 'artifacts': {'pushed_model': {'artifacts': [{
+                     'name': 'projects/1/locations/us-central1/'
+                             'metadataStores/default/artifacts/7',
+                     'uri': str(tmp_path / 'pushed_model'),
+                     'type': {'instanceSchema':
+                              'title: tfx.PushedModel\ntype: object\n'},
+                     'metadata': {'pushed': 0.0}}]}}},
+      'outputs': {'outputFile': str(tmp_path / 'output_metadata.json')}})
+  container = spec['deploymentSpec']['executors']['VertexDeploy_executor'][
+      'container']
+  result = subprocess.run(
+      [sys.executable, *container['command'][1:],
+       *[executor_input if a == '{{$}}' else a for a in container['args']]],
+      cwd=configs.PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+      env=helpers.venv_env(GOOGLE_APPLICATION_CREDENTIALS=str(
+          tmp_path / 'no-credentials.json')))
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert 'the Pusher pushed no model' in result.stderr
+
+
+def test_a_bad_vertex_setting_stops_the_compile_naming_it():
+  # `compile` prints a ValueError as one `error:` line, exit status 2.
+  bad = dataclasses.replace(settings.KubeflowSettings(), target='vertex',
+                            region='us central')
+  with pytest.raises(ValueError) as e:
+    compiler.build_pipeline(bad)
+  assert str(e.value) == ("Vertex AI deploy settings: region='us central': "
+                          'expected [a-z]+(-[a-z]+)+[0-9]+')
+  # The KFP package has no deploy step, so nothing there reads it.
+  compiler.build_pipeline(dataclasses.replace(bad, target='kfp'))
 
 
 def test_a_backfill_package_has_its_span_compiled_in(tmp_path):
