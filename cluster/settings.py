@@ -84,9 +84,10 @@ class KubeflowSettings:
   # Pipeline root, pushed models and Beam temp files live under here.
   storage_root: str = 'gs://my-gcp-project-taxi-tips'
   image: str = ''  # default: gcr.io/<project>/taxi-tips:<IMAGE_TAG>
-  # CSV files under this GCS folder, unless bigquery_query is set.
+  # CSV files under this GCS folder, unless bigquery_table is set: spans of
+  # a table with the Chicago taxi trips columns (pipeline/query_spans.py).
   data_root: str = ''  # default: <storage_root>/data/taxi-tips
-  bigquery_query: str = ''
+  bigquery_table: str = ''
   # Beam inside each component's pod, or on Dataflow.
   beam_on_dataflow: bool = False
   dataflow_machine_type: str = 'e2-standard-4'
@@ -160,7 +161,7 @@ KUBEFLOW_ENV = {
     'storage_root': 'STORAGE_ROOT',
     'image': 'PIPELINE_IMAGE',
     'data_root': 'KUBEFLOW_DATA_ROOT',
-    'bigquery_query': 'BIGQUERY_QUERY',
+    'bigquery_table': 'BIGQUERY_TABLE',
     'beam_on_dataflow': 'BEAM_ON_DATAFLOW',
     'target': 'KUBEFLOW_TARGET',
 }

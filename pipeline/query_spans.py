@@ -74,6 +74,20 @@ def span_rows(probe_rows: Iterable[Tuple[int, int]]) -> Dict[int, int]:
   return {begin // _SECONDS_PER_DAY: rows for begin, rows in probe_rows}
 
 
+def probe(query: str, project: str) -> Dict[int, int]:
+  """Span -> rows of each complete span, from BigQuery.
+
+  Args:
+    query: the probe query (probe_query).
+    project: the project the query job runs in.
+  """
+  # Imported here: only a task reading BigQuery needs the client.
+  from google.cloud import bigquery  # pylint: disable=g-import-not-at-top
+  client = bigquery.Client(project=project)
+  return span_rows((row['span_begin'], row['span_rows'])
+                   for row in client.query(query).result())
+
+
 def fingerprint(rows: Dict[int, int]) -> str:
   """A hash of each complete span and its rows.
 

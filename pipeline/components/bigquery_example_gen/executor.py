@@ -13,7 +13,6 @@ with TFX's BigQuery reader.
 from typing import Any, Dict, List
 
 import apache_beam as beam
-from google.cloud import bigquery
 from tfx.components.example_gen import base_example_gen_executor
 from tfx.components.example_gen import utils
 from tfx.extensions.google_cloud_big_query import utils as bigquery_utils
@@ -31,19 +30,6 @@ from pipeline.components.csv_example_gen import executor as csv_executor
 PROBE_QUERY_KEY = 'probe_query'
 
 
-def probe(query: str, project: str) -> Dict[int, int]:
-  """Span -> rows of each complete span, from BigQuery.
-
-  Args:
-    query: the probe query (query_spans.probe_query).
-    project: the project the query job runs in.
-  """
-  client = bigquery.Client(project=project)
-  return query_spans.span_rows(
-      (row['span_begin'], row['span_rows'])
-      for row in client.query(query).result())
-
-
 def newest_span(exec_properties: Dict[str, Any]):
   """The backfill's newest span (its StaticRange), or None."""
   text = exec_properties.get(standard_component_specs.RANGE_CONFIG_KEY)
@@ -58,8 +44,9 @@ class Executor(bigquery_executor.Executor):
 
   def _span_rows(self, exec_properties: Dict[str, Any]) -> Dict[int, int]:
     """The table's complete spans and their rows (the probe)."""
-    return probe(exec_properties[PROBE_QUERY_KEY],
-                 bigquery_utils.parse_gcp_project(self._beam_pipeline_args))
+    return query_spans.probe(
+        exec_properties[PROBE_QUERY_KEY],
+        bigquery_utils.parse_gcp_project(self._beam_pipeline_args))
 
   def GenerateExamplesByBeam(
       self, pipeline: beam.Pipeline, exec_properties: Dict[str, Any]
@@ -87,9 +74,9 @@ class Executor(bigquery_executor.Executor):
                                                     output_config)
     exec_properties['_beam_pipeline_args'] = self._beam_pipeline_args or []
     found = self._span_rows(exec_properties)
+    size = exec_properties.get(csv_executor.WINDOW_SPANS_KEY) or 1
     self.window: List[int] = spans_lib.choose(
-        sorted(found), exec_properties[csv_executor.WINDOW_SPANS_KEY],
-        newest_span(exec_properties), 'the table')
+        sorted(found), size, newest_span(exec_properties), 'the table')
     buckets = []
     for split in split_config.splits:
       buckets.append((buckets[-1] if buckets else 0) + split.hash_buckets)
