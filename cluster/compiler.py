@@ -7,6 +7,7 @@ from typing import List, Optional
 from google.protobuf import json_format
 import yaml
 
+from cluster import dataflow
 from cluster import settings as cluster_settings
 
 FINGERPRINT_TASK = 'data-fingerprint'
@@ -25,10 +26,12 @@ def build_pipeline(settings: cluster_settings.KubeflowSettings,
       newest there is when the run reads the data.
 
   Returns:
-    The tfx Pipeline, each container component with its resource limits.
+    The tfx Pipeline, each container component with its resource limits,
+    each Beam component with its runner's options.
 
   Raises:
-    ValueError: the pipeline name or the resource table is invalid.
+    ValueError: the pipeline name, the resource table or the Dataflow table
+      is invalid.
   """
   from kfp.pipeline_spec import pipeline_spec_pb2
   from tfx.dsl.components.base.base_beam_component import BaseBeamComponent
@@ -64,10 +67,16 @@ def build_pipeline(settings: cluster_settings.KubeflowSettings,
       spec.accelerator.type = wanted.accelerator_type(settings.target)
       spec.accelerator.count = wanted.gpus
     component.with_platform_config(spec)
-    if isinstance(component, BaseBeamComponent) and not (
-        settings.beam_on_dataflow):
+  beam_ids = [c.id for c in containers if isinstance(c, BaseBeamComponent)]
+  if settings.beam_on_dataflow:
+    dataflow.check_components(beam_ids)
+  for component in containers:
+    if component.id in beam_ids:
       component.with_beam_pipeline_args(
-          cluster_settings.direct_runner_args(wanted))
+          dataflow.beam_args(component.id, settings.region,
+                             settings.dataflow_image_name)
+          if settings.beam_on_dataflow else
+          cluster_settings.direct_runner_args(resources[component.id]))
   return tfx_pipeline
 
 

@@ -184,14 +184,16 @@ def big_tip(row: dict) -> int:
 KUBEFLOW_RUNNER = configs.PROJECT_ROOT / 'kubeflow_runner.py'
 TEST_IMAGE = 'registry.example/taxi-tips:test'
 DOCKERFILE = configs.PROJECT_ROOT / 'Dockerfile'
+# The Dataflow workers' image.
+DATAFLOW_DOCKERFILE = configs.PROJECT_ROOT / 'Dockerfile.dataflow'
 
 
-def dockerfile_instructions() -> list:
-  """The Dockerfile's (INSTRUCTION, arguments) pairs.
+def dockerfile_instructions(dockerfile: Path = DOCKERFILE) -> list:
+  """A Dockerfile's (INSTRUCTION, arguments) pairs.
 
   Continuation lines are joined.
   """
-  text = re.sub(r'\\\n', ' ', DOCKERFILE.read_text())
+  text = re.sub(r'\\\n', ' ', dockerfile.read_text())
   pairs = []
   for line in text.splitlines():
     line = line.strip()
@@ -201,14 +203,14 @@ def dockerfile_instructions() -> list:
   return pairs
 
 
-def build_image_tree(dest: Path) -> Path:
-  """A stand-in for the image without Docker: its project folder, at dest.
+def build_image_tree(dest: Path, dockerfile: Path = DOCKERFILE) -> Path:
+  """A stand-in for an image without Docker: its project folder, at dest.
 
-  What the Dockerfile copies into the image's project folder (its WORKDIR),
-  copied to dest.
+  What the Dockerfile copies from the checkout into the image's project
+  folder (its WORKDIR), copied to dest.
   """
-  for keyword, args in dockerfile_instructions():
-    if keyword == 'COPY':
+  for keyword, args in dockerfile_instructions(dockerfile):
+    if keyword == 'COPY' and not args.startswith('--from='):
       *sources, target = args.split()
       if target.startswith('/'):
         continue  # outside the project folder (the lock file)

@@ -4,7 +4,9 @@ Static ones, and the image's project folder, rebuilt from its COPY lines,
 against what the compiled package's tasks import.
 """
 
+from importlib import metadata
 import json
+import re
 import subprocess
 import sys
 
@@ -120,3 +122,44 @@ def test_image_holds_exactly_the_packages_the_tasks_import(kfp_env):
   imported = set(json.loads(result.stdout.splitlines()[-1]))
   copied = {path.stem for path in image.iterdir() if path.name != '__pycache__'}
   assert imported == copied == {'models', 'pipeline', 'system'}
+
+
+# --- The Dataflow workers' image (Dockerfile.dataflow) -----------------------
+# Every instruction a Dockerfile may hold (Docker's reference).
+_INSTRUCTIONS = {'ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE',
+                 'FROM', 'HEALTHCHECK', 'LABEL', 'ONBUILD', 'RUN', 'SHELL',
+                 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'}
+
+
+def _locked(name: str) -> str:
+  lock = (configs.PROJECT_ROOT / 'requirements.lock').read_text()
+  [version] = re.findall(rf'^{name}==(\S+)$', lock, re.MULTILINE)
+  return version
+
+
+def test_dataflow_image_is_beams_custom_container_recipe():
+  instructions = helpers.dockerfile_instructions(helpers.DATAFLOW_DOCKERFILE)
+  assert {keyword for keyword, _ in instructions} <= _INSTRUCTIONS
+  python = f'{sys.version_info.major}.{sys.version_info.minor}'
+  assert instructions[0] == ('FROM', f'python:{python}-slim')
+  beam = f'apache/beam_python{python}_sdk:{_locked("apache-beam")}'
+  assert ('COPY', f'--from={beam} /opt/apache/beam /opt/apache/beam') in (
+      instructions)
+  assert instructions[-1] == ('ENTRYPOINT', '["/opt/apache/beam/boot"]')
+  env = ' '.join(args for keyword, args in instructions if keyword == 'ENV')
+  assert 'RUN_PYTHON_SDK_IN_DEFAULT_ENVIRONMENT=1' in env
+  assert f'PYTHONPATH={settings.DEFAULT_CONTAINER_PROJECT_DIR}' in env
+
+
+def test_both_images_install_the_lock_the_tests_ran_against():
+  for dockerfile in (helpers.DOCKERFILE, helpers.DATAFLOW_DOCKERFILE):
+    instructions = helpers.dockerfile_instructions(dockerfile)
+    runs = ' '.join(args for keyword, args in instructions if keyword == 'RUN')
+    assert ('COPY', 'requirements.lock /tmp/requirements.lock') in (
+        instructions)
+    assert '-r /tmp/requirements.lock' in runs and 'pip check' in runs
+  lock = (configs.PROJECT_ROOT / 'requirements.lock').read_text()
+  pins = dict(re.findall(r'^([A-Za-z0-9_.-]+)==(\S+)$', lock, re.MULTILINE))
+  assert len(pins) > 100
+  installed = {name: metadata.version(name) for name in pins}
+  assert installed == pins
