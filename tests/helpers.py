@@ -2,6 +2,7 @@
 
 import csv
 import dataclasses
+import json
 import os
 import re
 import shutil
@@ -221,6 +222,23 @@ def build_image_tree(dest: Path, dockerfile: Path = DOCKERFILE) -> Path:
         shutil.copytree(configs.PROJECT_ROOT / source, dest / target,
                         ignore=shutil.ignore_patterns('__pycache__'))
   return dest
+
+
+def packages_imported_from(image_tree: Path, modules) -> set:
+  """The image's top-level packages that importing `modules` loads.
+
+  Imported as a task imports them: in a fresh process, from the image's
+  folder only (the venv plays the image's Python).
+  """
+  script = (f'import json, sys\nfor m in {sorted(modules)!r}: __import__(m)\n'
+            'print(json.dumps(sorted({n.split(".")[0] for n, m in '
+            'sys.modules.items()\n  if (getattr(m, "__file__", None) or "")'
+            f'.startswith({str(image_tree)!r})}})))')
+  result = subprocess.run([sys.executable, '-c', script], cwd=image_tree,
+                          env=venv_env(PYTHONPATH=str(image_tree)),
+                          capture_output=True, text=True, timeout=300)
+  assert result.returncode == 0, result.stderr[-3000:]
+  return set(json.loads(result.stdout.splitlines()[-1]))
 
 
 def container_env(image_tree: Path) -> dict:

@@ -7,7 +7,6 @@ against what the compiled package's tasks import.
 from importlib import metadata
 import json
 import re
-import subprocess
 import sys
 
 import yaml
@@ -110,16 +109,7 @@ def test_image_holds_exactly_the_packages_the_tasks_import(kfp_env):
   assert {'models.trainer', 'models.preprocessing',
           'pipeline.metrics.histogram_metrics',
           'pipeline.components.data_fingerprint', 'system'} <= named
-  # Imported as a task imports them: from the image's folder only.
-  script = (f'import json, sys\nfor m in {sorted(named)!r}: __import__(m)\n'
-            'print(json.dumps(sorted({n.split(".")[0] for n, m in '
-            'sys.modules.items()\n  if (getattr(m, "__file__", None) or "")'
-            f'.startswith({str(image)!r})}})))')
-  result = subprocess.run([sys.executable, '-c', script], cwd=image,
-                          env=helpers.venv_env(PYTHONPATH=str(image)),
-                          capture_output=True, text=True, timeout=300)
-  assert result.returncode == 0, result.stderr[-3000:]
-  imported = set(json.loads(result.stdout.splitlines()[-1]))
+  imported = helpers.packages_imported_from(image, named)
   copied = {path.stem for path in image.iterdir() if path.name != '__pycache__'}
   assert imported == copied == {'models', 'pipeline', 'system'}
 

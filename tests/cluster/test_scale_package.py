@@ -6,8 +6,6 @@ compiled in.
 
 import json
 from pathlib import Path
-import subprocess
-import sys
 
 from apache_beam.options import pipeline_options
 import pytest
@@ -141,14 +139,6 @@ def test_the_worker_image_holds_what_the_workers_import(packages, tmp_path):
   named = _modules_the_workers_name(packages['kfp'])
   assert {'models.preprocessing', 'pipeline.metrics.histogram_metrics',
           'pipeline.components.bigquery_example_gen.executor'} <= named
-  script = (f'import json, sys\nfor m in {sorted(named)!r}: __import__(m)\n'
-            'print(json.dumps(sorted({n.split(".")[0] for n, m in '
-            'sys.modules.items()\n  if (getattr(m, "__file__", None) or "")'
-            f'.startswith({str(image)!r})}})))')
-  result = subprocess.run([sys.executable, '-c', script], cwd=image,
-                          env=helpers.venv_env(PYTHONPATH=str(image)),
-                          capture_output=True, text=True, timeout=300)
-  assert result.returncode == 0, result.stderr[-3000:]
-  imported = set(json.loads(result.stdout.splitlines()[-1]))
+  imported = helpers.packages_imported_from(image, named)
   copied = {path.name for path in image.iterdir()}
   assert imported == copied == {'models', 'pipeline'}

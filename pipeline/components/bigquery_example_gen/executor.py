@@ -30,7 +30,7 @@ from pipeline.components.csv_example_gen import executor as csv_executor
 PROBE_QUERY_KEY = 'probe_query'
 
 
-def newest_span(exec_properties: Dict[str, Any]):
+def _newest_span(exec_properties: Dict[str, Any]):
   """The backfill's newest span (its StaticRange), or None."""
   text = exec_properties.get(standard_component_specs.RANGE_CONFIG_KEY)
   if not text:
@@ -76,7 +76,7 @@ class Executor(bigquery_executor.Executor):
     found = self._span_rows(exec_properties)
     size = exec_properties.get(csv_executor.WINDOW_SPANS_KEY) or 1
     self.window: List[int] = spans_lib.choose(
-        sorted(found), size, newest_span(exec_properties), 'the table')
+        sorted(found), size, _newest_span(exec_properties), 'the table')
     buckets = []
     for split in split_config.splits:
       buckets.append((buckets[-1] if buckets else 0) + split.hash_buckets)
