@@ -16,7 +16,7 @@ the Kubeflow data-fingerprint task hashes the same counts.
 
 import hashlib
 from pathlib import Path
-from typing import Dict, Iterable, Tuple
+from typing import Dict, Iterable, Mapping
 
 from tfx.components.example_gen import utils
 
@@ -69,9 +69,10 @@ def render(query: str, span: int) -> str:
   return utils.get_query_for_span(query, span)
 
 
-def span_rows(probe_rows: Iterable[Tuple[int, int]]) -> Dict[int, int]:
-  """Span number -> rows, from the probe's (span_begin, span_rows) rows."""
-  return {begin // _SECONDS_PER_DAY: rows for begin, rows in probe_rows}
+def span_rows(probe_rows: Iterable[Mapping[str, int]]) -> Dict[int, int]:
+  """Span number -> rows, from the probe's rows (span_begin, span_rows)."""
+  return {row['span_begin'] // _SECONDS_PER_DAY: row['span_rows']
+          for row in probe_rows}
 
 
 def probe(query: str, project: str) -> Dict[int, int]:
@@ -84,8 +85,7 @@ def probe(query: str, project: str) -> Dict[int, int]:
   # Imported here: only a task reading BigQuery needs the client.
   from google.cloud import bigquery  # pylint: disable=g-import-not-at-top
   client = bigquery.Client(project=project)
-  return span_rows((row['span_begin'], row['span_rows'])
-                   for row in client.query(query).result())
+  return span_rows(client.query(query).result())
 
 
 def fingerprint(rows: Dict[int, int]) -> str:

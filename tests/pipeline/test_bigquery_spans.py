@@ -36,6 +36,11 @@ def bigquery():
   return bigquery_duckdb.connect(helpers.BUNDLED_CSV)
 
 
+def _probe(bigquery, query: str = PROBE) -> dict:
+  """Span -> rows, as query_spans.probe reads them from BigQuery."""
+  return query_spans.span_rows(bigquery_duckdb.query(bigquery, query))
+
+
 def _month_span(row: dict) -> int:
   """TFX's span number of a row's month: the days to its first day."""
   started = datetime.datetime.fromtimestamp(
@@ -71,9 +76,7 @@ def _sorted(rows: list) -> list:
 
 
 def test_the_table_has_the_csv_paths_spans(bigquery, csv_root):
-  counts = query_spans.span_rows(
-      (row['span_begin'], row['span_rows'])
-      for row in bigquery_duckdb.query(bigquery, PROBE))
+  counts = _probe(bigquery)
   assert sorted(counts) == spans.find(csv_root)
   assert len(counts) > 40  # 2013 to 2016, month by month
   assert sum(counts.values()) == len(helpers.read_rows())
@@ -89,9 +92,7 @@ def test_each_span_query_returns_the_csv_spans_rows(bigquery, csv_root):
 
 
 def test_window_and_backfill_are_the_csv_paths(bigquery, csv_root):
-  counts = query_spans.span_rows(
-      (row['span_begin'], row['span_rows'])
-      for row in bigquery_duckdb.query(bigquery, PROBE))
+  counts = _probe(bigquery)
   newest = sorted(counts)[-10]
   for backfill in (None, newest):
     assert spans.choose(sorted(counts), 4, backfill, 'the table') == (
@@ -101,9 +102,7 @@ def test_window_and_backfill_are_the_csv_paths(bigquery, csv_root):
 
 
 def _fingerprint(bigquery) -> str:
-  return query_spans.fingerprint(query_spans.span_rows(
-      (row['span_begin'], row['span_rows'])
-      for row in bigquery_duckdb.query(bigquery, PROBE)))
+  return query_spans.fingerprint(_probe(bigquery))
 
 
 
@@ -143,9 +142,7 @@ def _stand_in_executor(bigquery):
   class StandInExecutor(executor.Executor):
 
     def _span_rows(self, exec_properties):
-      return query_spans.span_rows(
-          (row['span_begin'], row['span_rows']) for row in
-          bigquery_duckdb.query(bigquery, exec_properties['probe_query']))
+      return _probe(bigquery, exec_properties[executor.PROBE_QUERY_KEY])
 
     def GetInputSourceToExamplePTransform(self):
       return read
