@@ -85,6 +85,10 @@ def main(argv) -> int:
     The exit status.
   """
   executor_input, source, *args = argv
+  if source not in PROBES:
+    print(f'no probe for {source!r}: expected one of {", ".join(PROBES)}',
+          file=sys.stderr)
+    return 2
   output_file = json.loads(executor_input)['outputs']['outputFile']
   value = PROBES[source](*args)
   fileio.makedirs(os.path.dirname(output_file))
