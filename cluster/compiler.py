@@ -7,6 +7,7 @@ from typing import List, Optional
 from google.protobuf import json_format
 import yaml
 
+from cluster import dataflow
 from cluster import settings as cluster_settings
 
 FINGERPRINT_TASK = 'data-fingerprint'
@@ -25,10 +26,12 @@ def build_pipeline(settings: cluster_settings.KubeflowSettings,
       newest there is when the run reads the data.
 
   Returns:
-    The tfx Pipeline, each container component with its resource limits.
+    The tfx Pipeline, each container component with its resource limits,
+    each Beam component with its runner's options.
 
   Raises:
-    ValueError: the pipeline name or the resource table is invalid.
+    ValueError: the pipeline name, the resource table or the Dataflow table
+      is invalid.
   """
   from kfp.pipeline_spec import pipeline_spec_pb2
   from tfx.dsl.components.base.base_beam_component import BaseBeamComponent
@@ -43,7 +46,7 @@ def build_pipeline(settings: cluster_settings.KubeflowSettings,
       pipeline_root=settings.pipeline_root,
       data_root=settings.data_path,
       newest_span=newest_span,
-      bigquery_query=settings.bigquery_query or None,
+      bigquery_table=settings.bigquery_table or None,
       serving_model_dir=settings.serving_model_dir,
       schema_path=str(cluster_settings.CONTAINER_SCHEMA_PATH),
       # Neither backend runs our ML Metadata query
@@ -68,10 +71,16 @@ def build_pipeline(settings: cluster_settings.KubeflowSettings,
       spec.accelerator.type = wanted.accelerator_type(settings.target)
       spec.accelerator.count = wanted.gpus
     component.with_platform_config(spec)
-    if isinstance(component, BaseBeamComponent) and not (
-        settings.beam_on_dataflow):
+  beam_ids = [c.id for c in containers if isinstance(c, BaseBeamComponent)]
+  if settings.beam_on_dataflow:
+    dataflow.check_components(beam_ids)
+  for component in containers:
+    if component.id in beam_ids:
       component.with_beam_pipeline_args(
-          cluster_settings.direct_runner_args(wanted))
+          dataflow.beam_args(component.id, settings.region,
+                             settings.dataflow_image_name)
+          if settings.beam_on_dataflow else
+          cluster_settings.direct_runner_args(resources[component.id]))
   return tfx_pipeline
 
 
@@ -87,18 +96,20 @@ def _complete(spec: dict, tfx_pipeline, settings) -> None:
   KFP's cache key of ExampleGen holds no trace of the input data (TFX
   fingerprints it in a preCacheCheck hook, which the open-source backend
   never runs), so a cached ExampleGen would hand every later run the first
-  run's examples. A CSV ExampleGen on KFP gets the fingerprint from an
-  uncached task instead (_fingerprint_input); any other is never cached.
+  run's examples. A CSV or spanned BigQuery ExampleGen on KFP gets the
+  fingerprint from an uncached task instead (_fingerprint_input); any other
+  is never cached.
   """
   from tfx.components.example_gen.component import FileBasedExampleGen
   from tfx.components.example_gen.component import QueryBasedExampleGen
+  from pipeline.components.bigquery_example_gen.component import SpannedBigQueryExampleGen
 
   executors = spec['deploymentSpec']['executors']
   tasks = spec['root']['dag']['tasks']
   for component in tfx_pipeline.components:
-    if isinstance(component, FileBasedExampleGen) and (
-        settings.target == 'kfp'):
-      _fingerprint_input(spec, component.id)
+    if isinstance(component, (FileBasedExampleGen, SpannedBigQueryExampleGen)
+                  ) and settings.target == 'kfp':
+      _fingerprint_input(spec, component.id, settings.project)
     elif isinstance(component, (FileBasedExampleGen, QueryBasedExampleGen)):
       tasks[component.id]['cachingOptions'] = {'enableCache': False}
     executor = executors.get(f'{component.id}_executor', {})
@@ -110,7 +121,24 @@ def _complete(spec: dict, tfx_pipeline, settings) -> None:
   spec['defaultPipelineRoot'] = settings.pipeline_root
 
 
-def _fingerprint_input(spec: dict, example_gen_id: str) -> None:
+def _probe_args(parameters: dict, project: str) -> List[str]:
+  """The data-fingerprint task's probe and its arguments, from ExampleGen's.
+
+  A spanned BigQuery ExampleGen's probe query, or a file-based one's folder
+  and pattern.
+  """
+  from pipeline.components.bigquery_example_gen import executor
+
+  def constant(name):
+    return parameters[name]['runtimeValue']['constant']
+
+  if executor.PROBE_QUERY_KEY in parameters:
+    return ['bigquery', constant(executor.PROBE_QUERY_KEY), project]
+  [split] = json.loads(constant('input_config'))['splits']
+  return ['files', constant('input_base'), split['pattern']]
+
+
+def _fingerprint_input(spec: dict, example_gen_id: str, project: str) -> None:
   """Keys ExampleGen's cache on its data with the data-fingerprint task.
 
   Adds the uncached data-fingerprint task and makes its output a parameter
@@ -125,8 +153,6 @@ def _fingerprint_input(spec: dict, example_gen_id: str) -> None:
   container = spec['deploymentSpec']['executors'][component['executorLabel']][
       'container']
   parameters = task['inputs']['parameters']
-  [split] = json.loads(
-      parameters['input_config']['runtimeValue']['constant'])['splits']
   spec['components'][FINGERPRINT_TASK] = {
       'executorLabel': f'{FINGERPRINT_TASK}_executor',
       'outputDefinitions': {'parameters': {
@@ -135,8 +161,7 @@ def _fingerprint_input(spec: dict, example_gen_id: str) -> None:
       'container': {
           'image': container['image'],
           'command': ['python', '-m', data_fingerprint.__name__],
-          'args': ['{{$}}', parameters['input_base']['runtimeValue'][
-              'constant'], split['pattern']],
+          'args': ['{{$}}', *_probe_args(parameters, project)],
           'resources': {
               'cpuLimit': cluster_settings.DEFAULT_RESOURCES.cpu,
               'memoryLimit': cluster_settings.DEFAULT_RESOURCES.memory_gb}}}

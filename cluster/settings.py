@@ -84,19 +84,27 @@ class KubeflowSettings:
   # Pipeline root, pushed models and Beam temp files live under here.
   storage_root: str = 'gs://my-gcp-project-taxi-tips'
   image: str = ''  # default: gcr.io/<project>/taxi-tips:<IMAGE_TAG>
-  # CSV files under this GCS folder, unless bigquery_query is set.
+  # CSV files under this GCS folder, unless bigquery_table is set: spans of
+  # a table with the Chicago taxi trips columns (pipeline/query_spans.py).
   data_root: str = ''  # default: <storage_root>/data/taxi-tips
-  bigquery_query: str = ''
-  # Beam inside each component's pod, or on Dataflow.
+  bigquery_table: str = ''
+  # Beam inside each component's pod, or on Dataflow (workers per component:
+  # cluster/dataflow.py).
   beam_on_dataflow: bool = False
-  dataflow_machine_type: str = 'e2-standard-4'
-  dataflow_max_workers: int = 4
+  # The Dataflow workers' image (Dockerfile.dataflow); default:
+  # gcr.io/<project>/taxi-tips-dataflow:<IMAGE_TAG>.
+  dataflow_image: str = ''
   target: str = 'kfp'
 
   @property
   def image_name(self) -> str:
     return self.image or (
         f'gcr.io/{self.project}/{configs.PIPELINE_NAME}:{IMAGE_TAG}')
+
+  @property
+  def dataflow_image_name(self) -> str:
+    return self.dataflow_image or (
+        f'gcr.io/{self.project}/{configs.PIPELINE_NAME}-dataflow:{IMAGE_TAG}')
 
   @property
   def pipeline_root(self) -> str:
@@ -119,24 +127,18 @@ class KubeflowSettings:
     """Beam options of every Beam component on the cluster.
 
     Returns:
-      Flags for Dataflow, or the flags shared by every pod's own
-      DirectRunner (the workers per pod: direct_runner_args).
+      The flags every Beam component shares; each adds its Dataflow job's
+      (cluster/dataflow.py) or its pod's DirectRunner workers
+      (direct_runner_args).
     """
-    # BigQuery export and Dataflow both need a project and a GCS temp folder;
-    # the image has TFX and the model code for Dataflow workers, and names
-    # a dependency so TFX stages no sdist of itself from the pod.
+    # BigQuery export and Dataflow both need a project and a GCS temp folder.
     common = [f'--project={self.project}',
-              f'--temp_location={self.temp_location}',
-              f'--sdk_container_image={self.image_name}']
-    if not self.beam_on_dataflow:
+              f'--temp_location={self.temp_location}']
+    if self.beam_on_dataflow:
       return common
-    return common + [
-        '--runner=DataflowRunner',
-        f'--region={self.region}',
-        f'--machine_type={self.dataflow_machine_type}',
-        f'--max_num_workers={self.dataflow_max_workers}',
-        '--experiments=use_runner_v2',
-    ]
+    # The task image has TFX and the model code; naming it stops TFX from
+    # staging an sdist of itself from the pod.
+    return common + [f'--sdk_container_image={self.image_name}']
 
 
 def direct_runner_args(resources: Resources) -> list:
@@ -160,8 +162,9 @@ KUBEFLOW_ENV = {
     'storage_root': 'STORAGE_ROOT',
     'image': 'PIPELINE_IMAGE',
     'data_root': 'KUBEFLOW_DATA_ROOT',
-    'bigquery_query': 'BIGQUERY_QUERY',
+    'bigquery_table': 'BIGQUERY_TABLE',
     'beam_on_dataflow': 'BEAM_ON_DATAFLOW',
+    'dataflow_image': 'DATAFLOW_IMAGE',
     'target': 'KUBEFLOW_TARGET',
 }
 

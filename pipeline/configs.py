@@ -42,6 +42,10 @@ RUN_FN = 'models.trainer.run_fn'
 # A run trains on the newest this many spans of the data (pipeline/spans.py)
 # and is evaluated on the newest.
 WINDOW_SPANS = 4
+# A span of a BigQuery table (pipeline/query_spans.py): one period of the
+# trips' start, a BigQuery TIMESTAMP_TRUNC part: DAY, WEEK, MONTH, QUARTER
+# or YEAR.
+SPAN_PERIOD = 'MONTH'
 # Hash-bucket split of the input rows.
 TRAIN_SPLIT, EVAL_SPLIT = 'train', 'eval'
 TRAIN_BUCKETS = 3

@@ -54,11 +54,12 @@ def model_code_fingerprint() -> str:
 
 
 def example_gen(data_root: str, data_pattern: str,
-                 bigquery_query: Optional[str], schema_path: Optional[str],
+                 bigquery_table: Optional[str], schema_path: Optional[str],
                  window_spans: int, newest_span: Optional[int]):
-  """ExampleGen over CSV files of a window of spans, or a BigQuery query.
+  """ExampleGen over a window of spans: of CSV files, or of a BigQuery table.
 
-  The CSV files are typed by the schema; the rows are split into train and
+  The CSV files are typed by the schema; a table's spans are periods of the
+  trips' start (pipeline/query_spans.py). The rows are split into train and
   eval by hash.
   """
   split = example_gen_pb2.Output(
@@ -68,9 +69,11 @@ def example_gen(data_root: str, data_pattern: str,
           example_gen_pb2.SplitConfig.Split(
               name=configs.EVAL_SPLIT, hash_buckets=configs.EVAL_BUCKETS),
       ]))
-  if bigquery_query:
-    from tfx.extensions.google_cloud_big_query.example_gen.component import BigQueryExampleGen  # pylint: disable=g-import-not-at-top
-    return BigQueryExampleGen(query=bigquery_query, output_config=split)
+  if bigquery_table:
+    from pipeline.components.bigquery_example_gen.component import SpannedBigQueryExampleGen  # pylint: disable=g-import-not-at-top
+    return SpannedBigQueryExampleGen(
+        bigquery_table, output_config=split, window_spans=window_spans,
+        newest_span=newest_span).with_id('BigQueryExampleGen')
   return ArrowCsvExampleGen(
       input_base=data_root,
       input_config=example_gen_pb2.Input(splits=[

@@ -34,7 +34,7 @@ def create_pipeline(
     data_pattern: str = '*.csv',
     window_spans: int = configs.WINDOW_SPANS,
     newest_span: Optional[int] = None,
-    bigquery_query: Optional[str] = None,
+    bigquery_table: Optional[str] = None,
     schema_path: Optional[str] = str(configs.SCHEMA_PATH),
     baseline: str = 'resolver',
     train_steps: int = configs.TRAIN_STEPS,
@@ -64,14 +64,16 @@ def create_pipeline(
   Args:
     pipeline_name: the name ML Metadata and Kubeflow record runs under.
     pipeline_root: where every component writes its artifacts.
-    data_root: the folder of CSV files to read.
+    data_root: the folder of CSV files to read, unless bigquery_table.
     serving_model_dir: the push destination (TF Serving's versioned layout).
     data_pattern: which files under data_root to read (`span-*/*.csv` for
       span folders: pipeline/spans.py).
     window_spans: how many of the newest spans to train on.
     newest_span: the newest span to train on (a backfill); None: the newest
       there is when ExampleGen runs.
-    bigquery_query: a query to read the rows from instead (CSV's columns).
+    bigquery_table: a BigQuery table to read spans of instead
+      (`project.dataset.table` with the Chicago taxi trips columns:
+      pipeline/query_spans.py).
     schema_path: the curated schema; None makes SchemaGen infer one.
     baseline: where the Evaluator's baseline comes from: one of BASELINES
       (pipeline/components/baseline/).
@@ -102,14 +104,14 @@ def create_pipeline(
   Raises:
     ValueError: baseline is not one of BASELINES.
   """
-  data = bigquery_query or f'{data_root}/{data_pattern}'
+  data = bigquery_table or f'{data_root}/{data_pattern}'
   code_fingerprint = nodes.model_code_fingerprint()
   hparams = hparams or configs.HPARAMS
   statistics_gen_class, transform_class, evaluator_class = nodes.beam_steps(
       without_beam)
 
   # The newest window of spans, typed by the schema, split train / eval.
-  example_gen = nodes.example_gen(data_root, data_pattern, bigquery_query,
+  example_gen = nodes.example_gen(data_root, data_pattern, bigquery_table,
                                   schema_path, window_spans, newest_span)
   examples = example_gen.outputs['examples']
   # StatisticsGen, SchemaGen (or the curated schema), ExampleValidator and

@@ -80,11 +80,34 @@ def window(data_root: str, size: int, newest: Optional[int] = None
   Raises:
     SpanError: `newest` is not a span of the data root.
   """
-  spans = find(data_root)
-  if newest is not None and newest not in spans:
-    raise SpanError(f'no span {newest} under {data_root} (spans: '
-                    f'{", ".join(map(str, spans))})')
-  upto = [s for s in spans if newest is None or s <= newest]
+  return choose(find(data_root), size, newest, data_root)
+
+
+def choose(found: List[int], size: int, newest: Optional[int],
+           source: str) -> List[int]:
+  """The newest `size` of the spans a source has, up to `newest`.
+
+  The one rule of the window for every source: span folders (window) and
+  a BigQuery table's periods (pipeline/query_spans.py).
+
+  Args:
+    found: the source's span numbers, lowest first.
+    size: how many spans at most.
+    newest: the newest span to use (a backfill); None: the newest there is.
+    source: the source's name, for the error.
+
+  Returns:
+    Span numbers, oldest first; the last is the one evaluated on.
+
+  Raises:
+    SpanError: `newest` is not one of `found`, or nothing was found.
+  """
+  if not found:
+    raise SpanError(f'no span under {source}')
+  if newest is not None and newest not in found:
+    raise SpanError(f'no span {newest} under {source} (spans: '
+                    f'{", ".join(map(str, found))})')
+  upto = [s for s in found if newest is None or s <= newest]
   return upto[-size:]
 
 

@@ -2,6 +2,7 @@
 
 import csv
 import dataclasses
+import json
 import os
 import re
 import shutil
@@ -185,14 +186,16 @@ def big_tip(row: dict) -> int:
 KUBEFLOW_RUNNER = configs.PROJECT_ROOT / 'kubeflow_runner.py'
 TEST_IMAGE = 'registry.example/taxi-tips:test'
 DOCKERFILE = configs.PROJECT_ROOT / 'Dockerfile'
+# The Dataflow workers' image.
+DATAFLOW_DOCKERFILE = configs.PROJECT_ROOT / 'Dockerfile.dataflow'
 
 
-def dockerfile_instructions() -> list:
-  """The Dockerfile's (INSTRUCTION, arguments) pairs.
+def dockerfile_instructions(dockerfile: Path = DOCKERFILE) -> list:
+  """A Dockerfile's (INSTRUCTION, arguments) pairs.
 
   Continuation lines are joined.
   """
-  text = re.sub(r'\\\n', ' ', DOCKERFILE.read_text())
+  text = re.sub(r'\\\n', ' ', dockerfile.read_text())
   pairs = []
   for line in text.splitlines():
     line = line.strip()
@@ -202,14 +205,14 @@ def dockerfile_instructions() -> list:
   return pairs
 
 
-def build_image_tree(dest: Path) -> Path:
-  """A stand-in for the image without Docker: its project folder, at dest.
+def build_image_tree(dest: Path, dockerfile: Path = DOCKERFILE) -> Path:
+  """A stand-in for an image without Docker: its project folder, at dest.
 
-  What the Dockerfile copies into the image's project folder (its WORKDIR),
-  copied to dest.
+  What the Dockerfile copies from the checkout into the image's project
+  folder (its WORKDIR), copied to dest.
   """
-  for keyword, args in dockerfile_instructions():
-    if keyword == 'COPY':
+  for keyword, args in dockerfile_instructions(dockerfile):
+    if keyword == 'COPY' and not args.startswith('--from='):
       *sources, target = args.split()
       if target.startswith('/'):
         continue  # outside the project folder (the lock file)
@@ -220,6 +223,23 @@ def build_image_tree(dest: Path) -> Path:
         shutil.copytree(configs.PROJECT_ROOT / source, dest / target,
                         ignore=shutil.ignore_patterns('__pycache__'))
   return dest
+
+
+def packages_imported_from(image_tree: Path, modules) -> set:
+  """The image's top-level packages that importing `modules` loads.
+
+  Imported as a task imports them: in a fresh process, from the image's
+  folder only (the venv plays the image's Python).
+  """
+  script = (f'import json, sys\nfor m in {sorted(modules)!r}: __import__(m)\n'
+            'print(json.dumps(sorted({n.split(".")[0] for n, m in '
+            'sys.modules.items()\n  if (getattr(m, "__file__", None) or "")'
+            f'.startswith({str(image_tree)!r})}})))')
+  result = subprocess.run([sys.executable, '-c', script], cwd=image_tree,
+                          env=venv_env(PYTHONPATH=str(image_tree)),
+                          capture_output=True, text=True, timeout=300)
+  assert result.returncode == 0, result.stderr[-3000:]
+  return set(json.loads(result.stdout.splitlines()[-1]))
 
 
 def container_env(image_tree: Path) -> dict:

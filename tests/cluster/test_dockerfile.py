@@ -5,7 +5,7 @@ against what the compiled package's tasks import.
 """
 
 import json
-import subprocess
+import re
 import sys
 
 import yaml
@@ -108,15 +108,38 @@ def test_image_holds_exactly_the_packages_the_tasks_import(kfp_env):
   assert {'models.trainer', 'models.preprocessing',
           'pipeline.metrics.histogram_metrics',
           'pipeline.components.data_fingerprint', 'system'} <= named
-  # Imported as a task imports them: from the image's folder only.
-  script = (f'import json, sys\nfor m in {sorted(named)!r}: __import__(m)\n'
-            'print(json.dumps(sorted({n.split(".")[0] for n, m in '
-            'sys.modules.items()\n  if (getattr(m, "__file__", None) or "")'
-            f'.startswith({str(image)!r})}})))')
-  result = subprocess.run([sys.executable, '-c', script], cwd=image,
-                          env=helpers.venv_env(PYTHONPATH=str(image)),
-                          capture_output=True, text=True, timeout=300)
-  assert result.returncode == 0, result.stderr[-3000:]
-  imported = set(json.loads(result.stdout.splitlines()[-1]))
+  imported = helpers.packages_imported_from(image, named)
   copied = {path.stem for path in image.iterdir() if path.name != '__pycache__'}
   assert imported == copied == {'models', 'pipeline', 'system'}
+
+
+# --- The Dataflow workers' image (Dockerfile.dataflow) -----------------------
+# Every instruction a Dockerfile may hold (Docker's reference).
+_INSTRUCTIONS = {'ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE',
+                 'FROM', 'HEALTHCHECK', 'LABEL', 'ONBUILD', 'RUN', 'SHELL',
+                 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'}
+
+
+def _locked(name: str) -> str:
+  lock = (configs.PROJECT_ROOT / 'requirements.lock').read_text()
+  [version] = re.findall(rf'^{name}==(\S+)$', lock, re.MULTILINE)
+  return version
+
+
+def test_dataflow_image_is_beams_custom_container_recipe():
+  instructions = helpers.dockerfile_instructions(helpers.DATAFLOW_DOCKERFILE)
+  assert {keyword for keyword, _ in instructions} <= _INSTRUCTIONS
+  python = f'{sys.version_info.major}.{sys.version_info.minor}'
+  assert instructions[0] == ('FROM', f'python:{python}-slim')
+  beam = f'apache/beam_python{python}_sdk:{_locked("apache-beam")}'
+  assert ('COPY', f'--from={beam} /opt/apache/beam /opt/apache/beam') in (
+      instructions)
+  assert instructions[-1] == ('ENTRYPOINT', '["/opt/apache/beam/boot"]')
+  # The lock the tests run against, as the task image installs it.
+  runs = ' '.join(args for keyword, args in instructions if keyword == 'RUN')
+  assert ('COPY', 'requirements.lock /tmp/requirements.lock') in instructions
+  assert '-r /tmp/requirements.lock' in runs and 'pip check' in runs
+  env = ' '.join(args for keyword, args in instructions if keyword == 'ENV')
+  assert 'RUN_PYTHON_SDK_IN_DEFAULT_ENVIRONMENT=1' in env
+  assert f'PYTHONPATH={settings.DEFAULT_CONTAINER_PROJECT_DIR}' in env
+
