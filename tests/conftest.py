@@ -62,8 +62,11 @@ class BundledRun:
 
 @pytest.fixture(scope='session')
 def bundled_run(tmp_path_factory, bundled_rows) -> BundledRun:
-  """One run of local_runner.py on every bundled row, shared by the tests
-  that need a good model serving or a user's run to look at."""
+  """One run of local_runner.py on every bundled row.
+
+  Shared by the tests that need a good model serving or a user's run to
+  look at.
+  """
   from local import paths as local_paths  # pylint: disable=g-import-not-at-top
   from local import run_summary  # pylint: disable=g-import-not-at-top
   output_dir = tmp_path_factory.mktemp('bundled_run')

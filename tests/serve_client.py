@@ -1,5 +1,7 @@
-"""`taxi-tips serve` for the tests: started as a user starts it, called over
-HTTP on 127.0.0.1, and loaded by clients in threads."""
+"""`taxi-tips serve` for the tests, started as a user starts it.
+
+Called over HTTP on 127.0.0.1, and loaded by clients in threads.
+"""
 
 import contextlib
 import http.client

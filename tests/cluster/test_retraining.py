@@ -29,8 +29,10 @@ def _spans(run: kfp_launcher.Run) -> str:
 
 
 def _check_first_push(run: kfp_launcher.Run, version: Path, rows: list):
-  """The first run's blessed, pushed model: checked in the pod, recorded,
-  reported, and serving raw examples."""
+  """The first run's blessed, pushed model.
+
+  Checked in the pod, recorded, reported, and serving raw examples.
+  """
   produced = run.outputs
   assert produced['Evaluator']['blessing']['metadata']['blessed'] == 1
   pushed = produced['Pusher']['pushed_model']['metadata']

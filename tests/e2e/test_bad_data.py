@@ -21,8 +21,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope='module')
 def serving(bundled_run):
-  """An output folder where the bundled data's model serves, and its
-  versions."""
+  """An output folder where the bundled data's model serves; its versions."""
   assert len(bundled_run.versions) == 1
   return bundled_run.output_dir, bundled_run.versions
 

@@ -333,8 +333,10 @@ def _record_in_run(run: Run, task_name: str, execution_id: int,
 
 def _finish(launch: _Launch, exited_zero: bool, run: Run, cache: Cache,
             mlmd: kfp_mlmd.Client) -> bool:
-  """The launcher after the container: outputs recorded, the execution
-  published. True if the task succeeded."""
+  """The launcher after the container; True if the task succeeded.
+
+  The outputs are recorded and the execution published.
+  """
   try:
     if not exited_zero:
       raise LauncherError(f'failed to execute component: {launch.task_name} '

@@ -202,8 +202,10 @@ def _overall(uri, metric: str) -> float:
 @pytest.mark.parametrize('margin', [-1e-4, 1e-4])
 def test_a_candidate_at_each_threshold_is_judged_alike(tmp_path, inputs,
                                                        margin):
-  """Thresholds 1e-4 below and above the model's own AUC and accuracy (far
-  beyond the 1e-6 the two executors' metrics may differ by)."""
+  """Thresholds 1e-4 below and above the model's own AUC and accuracy.
+
+  Far beyond the 1e-6 the two executors' metrics may differ by.
+  """
   first, _ = _evaluate(tfx_executor.Executor, tmp_path / 'measure', inputs,
                        'good')
   at_threshold = configs.EvalThresholds(
