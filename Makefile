@@ -12,7 +12,7 @@ BROWSER := /usr/bin/chromium
 export TF_USE_LEGACY_KERAS := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test venv lock clean bench bench-serve demo
+.PHONY: run test venv lock clean bench bench-alone bench-serve demo
 
 run: $(STAMP)
 	$(PY) local_runner.py
@@ -56,6 +56,11 @@ clean:
 SCALES ?= 1 10 100
 bench: $(STAMP)
 	$(PY) -m bench.run --scales $(SCALES)
+
+# Ours alone at large scales: how each component grows (about 30 min).
+ALONE_SCALES ?= 100 1000
+bench-alone: $(STAMP)
+	$(PY) -m bench.run --alone --scales $(ALONE_SCALES)
 
 # `taxi-tips serve` under locust on 127.0.0.1, about 80 s: needs a pushed
 # model (`make run`); writes its block of docs/performance.md.

@@ -23,6 +23,8 @@ from pipeline import configs
 
 DOC = configs.PROJECT_ROOT / 'docs' / 'performance.md'
 _START, _END = '<!-- bench:start -->', '<!-- bench:end -->'
+# The block of `--alone` sittings: ours alone, how each component grows.
+_ALONE_START, _ALONE_END = '<!-- bench-alone:start -->', '<!-- bench-alone:end -->'
 _VENV_BIN = Path(sys.executable).parent
 # Pairs (template, then ours) per scale: this machine's run-to-run noise is
 # larger than the gaps measured, so the table shows medians; at 100x one pair
@@ -215,19 +217,30 @@ def write_doc(results: dict, command: str):
       'accuracy and AUC: the trained model through its serving '
       "signature on the run's own eval split (same code for both).", '',
       table(results), '',
-      *([f'Growth of ours between the two largest scales (the template runs '
-         f'up to {TEMPLATE_MAX_SCALE}x; growth is shown for figures of at '
-         'least 0.5 s):', '', growth_table(results), '']
-        if len(results) > 1 else []),
       *(['Serving: the 1x model in a fresh process pinned to one core, as '
          'the serving check loads it (pipeline/components/serving_check/'
          'probe.py), eval rows:', '',
          latency_table(results['1']['serving_latency']), '']
         if 'serving_latency' in results.get('1', {}) else []),
       _END])
-  text = DOC.read_text() if DOC.exists() else f'# Performance\n\n{_START}\n{_END}\n'
-  before, rest = text.split(_START, 1)
-  DOC.write_text(before + generated + rest.split(_END, 1)[1])
+  _replace_block(_START, _END, generated)
+
+
+def write_alone_doc(results: dict, command: str):
+  """The `--alone` sitting's block: ours at each scale and its growth."""
+  _replace_block(_ALONE_START, _ALONE_END, '\n'.join([
+      _ALONE_START, '', f'Machine: {machine()}. Reproduce: `{command}`.', '',
+      table(results), '',
+      *(['Growth between the two largest scales (shown for figures of at '
+         'least 0.5 s):', '', growth_table(results), '']
+        if len(results) > 1 else []),
+      _ALONE_END]))
+
+
+def _replace_block(start: str, end: str, generated: str):
+  text = DOC.read_text()
+  before, rest = text.split(start, 1)
+  DOC.write_text(before + generated + rest.split(end, 1)[1])
 
 
 def main(argv=None) -> int:
@@ -237,14 +250,18 @@ def main(argv=None) -> int:
                       help='pairs per scale (default: PAIRS, else 1)')
   parser.add_argument('--work-dir', type=Path,
                       default=configs.DEFAULT_OUTPUT_DIR / 'bench')
+  parser.add_argument('--alone', action='store_true',
+                      help='ours alone at every scale, how each component '
+                      'grows, in a block of its own')
   args = parser.parse_args(argv)
   # Scales not run this time keep their last figures: each scale compares
   # two runs of one sitting, so scales may come from different sittings.
-  results_file = args.work_dir / 'results.json'
+  results_file = args.work_dir / ('alone.json' if args.alone
+                                  else 'results.json')
   results = (json.loads(results_file.read_text())
              if results_file.exists() else {})
   for scale in args.scales:
-    work = args.work_dir / f'{scale}x'
+    work = args.work_dir / f'{scale}x{"-alone" if args.alone else ""}'
     if work.exists():
       shutil.rmtree(work)
     data_dir = work / 'data'
@@ -256,7 +273,7 @@ def main(argv=None) -> int:
     for pair in range(1, (args.pairs or PAIRS.get(scale, 1)) + 1):
       pair_dir = work / f'pair-{pair}'
       pair_dir.mkdir()
-      if scale <= TEMPLATE_MAX_SCALE:
+      if scale <= TEMPLATE_MAX_SCALE and not args.alone:
         runs['template'].append(run_template(pair_dir, data_dir / 'data.csv'))
       runs['ours'].append(run_ours(pair_dir, data_dir, 'ours'))
       print(f'  pair {pair}: ' + ', '.join(
@@ -264,7 +281,7 @@ def main(argv=None) -> int:
           for name, each in runs.items() if each), flush=True)
     entry.update({name: median_run(each) for name, each in runs.items()
                   if each})
-    if scale == 1:
+    if scale == 1 and not args.alone:
       entry['serving_latency'] = measure.serving_latency(
           paths.LocalPaths(pair_dir / 'ours').metadata_path,
           configs.PROJECT_ROOT, pair_dir)
@@ -275,7 +292,11 @@ def main(argv=None) -> int:
     results[str(scale)] = entry
     results_file.write_text(json.dumps(results, indent=1))
   results = dict(sorted(results.items(), key=lambda item: int(item[0])))
-  write_doc(results, 'make bench SCALES="' + ' '.join(results) + '"')
+  scales = ' '.join(results)
+  if args.alone:
+    write_alone_doc(results, f'make bench-alone ALONE_SCALES="{scales}"')
+  else:
+    write_doc(results, f'make bench SCALES="{scales}"')
   print(table(results))
   print(f'Written to {DOC}')
   return 0
