@@ -17,7 +17,6 @@ from tfx.components.example_gen import base_example_gen_executor
 from tfx.components.example_gen import utils
 from tfx.extensions.google_cloud_big_query import utils as bigquery_utils
 from tfx.extensions.google_cloud_big_query.example_gen import executor as bigquery_executor
-from tfx.proto import example_gen_pb2
 from tfx.proto import range_config_pb2
 from tfx.types import standard_component_specs
 from tfx.utils import proto_utils
@@ -63,12 +62,7 @@ class Executor(bigquery_executor.Executor):
     Raises:
       SpanError: the table has no complete span, or not the backfill's.
     """
-    input_config = proto_utils.json_to_proto(
-        exec_properties[standard_component_specs.INPUT_CONFIG_KEY],
-        example_gen_pb2.Input())
-    output_config = proto_utils.json_to_proto(
-        exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY],
-        example_gen_pb2.Output())
+    input_config, output_config = csv_executor.split_configs(exec_properties)
     split_config = output_config.split_config
     split_names = utils.generate_output_split_names(input_config,
                                                     output_config)

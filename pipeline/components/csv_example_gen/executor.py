@@ -103,6 +103,16 @@ def _write(chunk: Chunk, split_dirs: Dict[str, str], temp_dir: str) -> None:
                 overwrite=True)
 
 
+def split_configs(exec_properties: Dict[str, Any]
+                  ) -> Tuple[example_gen_pb2.Input, example_gen_pb2.Output]:
+  """ExampleGen's input and output configs, from its JSON parameters."""
+  return (proto_utils.json_to_proto(
+      exec_properties[standard_component_specs.INPUT_CONFIG_KEY],
+      example_gen_pb2.Input()), proto_utils.json_to_proto(
+          exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY],
+          example_gen_pb2.Output()))
+
+
 def _check_supported(output_config: example_gen_pb2.Output,
                      exec_properties: Dict[str, Any]) -> None:
   """Refuses the CsvExampleGen options this executor does not implement."""
@@ -172,12 +182,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
          output_dict: Dict[str, List[Any]],
          exec_properties: Dict[str, Any]) -> None:
     self._log_startup(input_dict, output_dict, exec_properties)
-    input_config = proto_utils.json_to_proto(
-        exec_properties[standard_component_specs.INPUT_CONFIG_KEY],
-        example_gen_pb2.Input())
-    output_config = proto_utils.json_to_proto(
-        exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY],
-        example_gen_pb2.Output())
+    input_config, output_config = split_configs(exec_properties)
     _check_supported(output_config, exec_properties)
     outputs = output_dict[standard_component_specs.EXAMPLES_KEY]
     examples = artifact_utils.get_single_instance(outputs)
