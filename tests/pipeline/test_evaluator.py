@@ -206,13 +206,13 @@ def trained(bundled_run, inputs) -> dict:
   """The bundled run's trained Keras model and its examples, as inputs."""
   root = local_paths.LocalPaths(bundled_run.output_dir).pipeline_root
 
-  def newest(folder):
-    return max(folder.iterdir(), key=lambda p: int(p.name))
+  def first(folder):  # later tests may add runs to the bundled run's folder
+    return min(folder.iterdir(), key=lambda p: int(p.name))
   examples = helpers.artifact(standard_artifacts.Examples,
-                              newest(root / 'CsvExampleGen' / 'examples'))
+                              first(root / 'CsvExampleGen' / 'examples'))
   examples.split_names = f'["{configs.TRAIN_SPLIT}", "{configs.EVAL_SPLIT}"]'
   model = helpers.artifact(standard_artifacts.Model,
-                           newest(root / 'Trainer' / 'model'), 20)
+                           first(root / 'Trainer' / 'model'), 20)
   return dict(inputs, examples=examples, trained=model)
 
 
