@@ -131,13 +131,18 @@ def _wall(result: dict) -> str:
           f'{len(runs)} runs)')
 
 
+def _component_seconds(result: dict, name: str):
+  """A component's executor seconds in a result, or None if it did not run."""
+  # Ours runs ImportSchemaGen and ArrowCsvExampleGen in those columns.
+  return next((seconds for component, seconds
+               in result.get('components', {}).items()
+               if component.endswith(name)), None)
+
+
 def _row(label: str, rows: int, result: dict, ratio: str) -> str:
-  components = result.get('components', {})
   cells = []
   for name in _COMPONENTS:
-    # Ours runs ImportSchemaGen and ArrowCsvExampleGen in those columns.
-    seconds = next((seconds for component, seconds in components.items()
-                    if component.endswith(name)), None)
+    seconds = _component_seconds(result, name)
     cells.append('' if seconds is None else f'{seconds:.1f}')
   quality = (f'{result["accuracy"]:.3f} | {result["auc"]:.3f}'
              if 'accuracy' in result else ' | ')
@@ -179,8 +184,7 @@ def growth_table(results: dict) -> str:
            '| --- | --- | --- | --- |']
   figures = [('wall s', lambda r: r['wall_seconds']),
              ('peak memory MB', lambda r: r['peak_memory_mb'])]
-  figures += [(name, lambda r, name=name: next(
-      (s for c, s in r['components'].items() if c.endswith(name)), 0.))
+  figures += [(name, lambda r, name=name: _component_seconds(r, name) or 0.)
               for name in _COMPONENTS]
   for label, figure in figures:
     a, b = figure(before['ours']), figure(after['ours'])
