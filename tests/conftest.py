@@ -31,9 +31,33 @@ def pytest_collection_modifyitems(items):
     group[module] = shared[0] if shared else group.get(module, module)
   for item in items:
     item.add_marker(pytest.mark.xdist_group(group[item.nodeid.split('::')[0]]))
-  # The end-to-end modules first (xdist hands out groups in this order), so
-  # the longest start at once instead of ending the suite alone.
+  # The end-to-end modules first, so the longest start at once instead of
+  # ending the suite alone (the scheduler below keeps this order).
   items.sort(key=lambda item: item.get_closest_marker('e2e') is None)
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist's
+def pytest_xdist_make_scheduler(config, log):
+  """xdist's group scheduling, handing out groups in collection order.
+
+  xdist's own hands out the groups with the most tests first, which puts
+  the retraining test (one test, the longest) last, alone.
+  """
+  if config.getoption('dist') != 'loadgroup':
+    return None
+  from xdist.scheduler import loadgroup  # pylint: disable=g-import-not-at-top
+
+  class InCollectionOrder(loadgroup.LoadGroupScheduling):
+
+    def _assign_work_unit(self, node):
+      rank = {}
+      for nodeid in self.collection:
+        rank.setdefault(self._split_scope(nodeid), len(rank))
+      for scope in sorted(self.workqueue, key=rank.__getitem__):
+        self.workqueue.move_to_end(scope)
+      super()._assign_work_unit(node)
+
+  return InCollectionOrder(config, log)
 
 
 @pytest.fixture(scope='session')
