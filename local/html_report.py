@@ -7,8 +7,9 @@ and `latest.html`; `taxi-tips report` writes one for any earlier run.
 import os
 import shutil
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
+from local import metadata
 from local import paths as local_paths
 from local import run_summary
 from pipeline import configs
@@ -79,14 +80,9 @@ def write_report(summary: run_summary.RunSummary,
   paths.report_dir.mkdir(parents=True, exist_ok=True)
   path = paths.report_dir / f'{summary.run_id}.html'
   render.write(run_inputs(summary, paths, failure), str(path))
-  if run_ids(paths)[-1:] == [summary.run_id]:
+  if metadata.run_ids(str(paths.metadata_path))[-1:] == [summary.run_id]:
     shutil.copyfile(path, paths.report_dir / LATEST)
   return path
-
-
-def run_ids(paths: local_paths.LocalPaths) -> List[str]:
-  """The local runs' ids, oldest first."""
-  return run_summary.run_ids(str(paths.metadata_path))
 
 
 def report_of_run(paths: local_paths.LocalPaths,
@@ -108,7 +104,7 @@ def report_of_run(paths: local_paths.LocalPaths,
   """
   summary = run_summary.latest_run(str(paths.metadata_path), run_id=run_id)
   if summary is None:
-    known = run_ids(paths)
+    known = metadata.run_ids(str(paths.metadata_path))
     raise LookupError(
         f'no run {run_id} in {paths.metadata_path} (runs: '
         f'{", ".join(known[-5:]) or "none"})' if run_id else

@@ -45,15 +45,6 @@ def _node_id(store, execution) -> str:
   return execution.type
 
 
-def run_ids(metadata_path: str) -> List[str]:
-  """Every run's id in the store, oldest first."""
-  if not os.path.exists(metadata_path):
-    return []
-  runs = metadata.read_only_store(metadata_path).get_contexts_by_type(
-      'pipeline_run')
-  return [c.name for c in sorted(runs, key=lambda c: c.create_time_since_epoch)]
-
-
 def latest_run(metadata_path: str, since: float = 0.,
                run_id: Optional[str] = None) -> Optional[RunSummary]:
   """What the newest run (or a given one) did, read back from ML Metadata.

@@ -161,13 +161,14 @@ def _show(args, destination: str) -> None:
 
 
 def _report(args) -> None:
+  paths = local_paths.LocalPaths(_output_dir(args))
+  if args.list:
+    from local import metadata  # pylint: disable=g-import-not-at-top
+    print('\n'.join(metadata.run_ids(str(paths.metadata_path))))
+    return
   from local import html_report  # pylint: disable=g-import-not-at-top
   # TFMA's reader logs a TensorFlow deprecation notice on each use.
   logging.getLogger('tensorflow').setLevel(logging.ERROR)
-  paths = local_paths.LocalPaths(_output_dir(args))
-  if args.list:
-    print('\n'.join(html_report.run_ids(paths)))
-    return
   try:
     print(html_report.report_of_run(paths, args.run))
   except LookupError as e:

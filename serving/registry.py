@@ -11,8 +11,6 @@ import dataclasses
 import os
 from typing import List, Optional
 
-from tfx.dsl.io import fileio
-
 from models import push_destination
 from serving.errors import RequestError
 
@@ -105,5 +103,5 @@ def prune(destination: str, keep: int) -> List[int]:
                         'give 1 or more')
   removed = push_destination.versions(destination)[keep:]
   for number in removed:
-    fileio.rmtree(os.path.join(destination, str(number)))
+    push_destination.delete(destination, number)
   return removed

@@ -85,6 +85,21 @@ def test_list_and_show_after_two_pushes(pushed):
   assert lineage[3].split()[1] == record['model']
 
 
+def test_reading_the_registry_and_runs_loads_no_tensorflow(pushed):
+  """So that `models list`, `show` and `report --list` answer at once."""
+  output_dir, (_, second) = pushed
+  where = ['--output-dir', str(output_dir)]
+  commands = [['models', 'list', *where], ['models', 'show', str(second),
+                                           *where], ['report', '--list', *where]]
+  code = ('import sys; from serving import cli; '
+          f'print([cli.main(c) for c in {commands!r}], '
+          "'tensorflow' in sys.modules, file=sys.stderr)")
+  result = subprocess.run([helpers.VENV_BIN / 'python', '-c', code],
+                          capture_output=True, text=True, timeout=60,
+                          cwd=configs.PROJECT_ROOT)
+  assert result.stderr.splitlines()[-1] == '[0, 0, 0] False', result.stderr
+
+
 def test_predict_csv_and_json_lines_equal_the_model_by_hand(
     pushed, held_out_rows, tmp_path):
   output_dir, (_, served) = pushed

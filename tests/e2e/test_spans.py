@@ -14,6 +14,7 @@ import pytest
 import tensorflow as tf
 
 import helpers
+from local import metadata
 from local import paths
 from local import run_summary
 from local import span_data
@@ -84,13 +85,13 @@ def test_a_window_of_spans_no_op_without_new_data_and_backfills(
       run_summary.format_summary(second))
 
   # The schedule fires with nothing new: one line, nothing run or written.
-  runs = run_summary.run_ids(str(paths.LocalPaths(outputs).metadata_path))
+  runs = metadata.run_ids(str(paths.LocalPaths(outputs).metadata_path))
   versions = _versions(outputs)
   result = helpers.run_local_runner(data, outputs)
   assert result.returncode == 0, result.stderr[-2000:]
   [line] = result.stdout.splitlines()
   assert line.startswith('No new span since span 2, trained at ')
-  assert run_summary.run_ids(
+  assert metadata.run_ids(
       str(paths.LocalPaths(outputs).metadata_path)) == runs
   assert _versions(outputs) == versions
 

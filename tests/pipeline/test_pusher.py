@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import tensorflow as tf
 from tfx.dsl.io import fileio
+from tfx.dsl.io.plugins import local
 from tfx.proto import pusher_pb2
 from tfx.types import standard_artifacts
 from tfx.types import standard_component_specs as specs
@@ -149,7 +150,8 @@ def test_a_crash_before_the_rename_leaves_no_version(models, tmp_path,
   def crash(*_):
     raise KeyboardInterrupt('killed while publishing')
 
-  monkeypatch.setattr(fileio, 'rename', crash)
+  # The rename that publishes a local version.
+  monkeypatch.setattr(local.LocalFilesystem, 'rename', staticmethod(crash))
   with pytest.raises(KeyboardInterrupt):
     _push(models[1], destination, tmp_path)
   assert push_destination.latest_version_dir(str(destination)) == str(
