@@ -99,6 +99,9 @@ def _complete(spec: dict, tfx_pipeline, settings) -> None:
   run's examples. A CSV or spanned BigQuery ExampleGen on KFP gets the
   fingerprint from an uncached task instead (_fingerprint_input); any other
   is never cached.
+
+  Each container gets TensorFlow's thread pools sized to its CPU limit, in
+  its env (TFX has no such option).
   """
   from tfx.components.example_gen.component import FileBasedExampleGen
   from tfx.components.example_gen.component import QueryBasedExampleGen
@@ -106,6 +109,8 @@ def _complete(spec: dict, tfx_pipeline, settings) -> None:
 
   executors = spec['deploymentSpec']['executors']
   tasks = spec['root']['dag']['tasks']
+  resources = cluster_settings.resources_by_component(
+      c.id for c in tfx_pipeline.components if c.platform_config)
   for component in tfx_pipeline.components:
     if isinstance(component, (FileBasedExampleGen, SpannedBigQueryExampleGen)
                   ) and settings.target == 'kfp':
@@ -114,10 +119,14 @@ def _complete(spec: dict, tfx_pipeline, settings) -> None:
       tasks[component.id]['cachingOptions'] = {'enableCache': False}
     executor = executors.get(f'{component.id}_executor', {})
     container = executor.get('container')
-    if container is not None and 'resources' not in container and (
-        component.platform_config):
+    if container is None or not component.platform_config:
+      continue
+    if 'resources' not in container:
       container['resources'] = json_format.MessageToDict(
           component.platform_config)
+    container['env'] = [{'name': name, 'value': value} for name, value in
+                        cluster_settings.tensorflow_thread_env(
+                            resources[component.id]).items()]
   spec['defaultPipelineRoot'] = settings.pipeline_root
 
 

@@ -47,10 +47,10 @@ class Resources:
     return KFP_GPU_RESOURCE if target == 'kfp' else self.gpu_type
 
   @property
-  def beam_workers(self) -> int:
-    """Beam workers that fit the CPU limit.
+  def whole_cpus(self) -> int:
+    """Beam workers, and threads of each TensorFlow pool, that fit the limit.
 
-    The DirectRunner's default, 0, takes one per CPU of the node.
+    Both default to one per CPU of the node, not of the pod.
     """
     return max(1, int(self.cpu))
 
@@ -150,10 +150,27 @@ def direct_runner_args(resources: Resources) -> list:
   Returns:
     Flags added to the component's Beam options.
   """
-  if resources.beam_workers == 1:
+  if resources.whole_cpus == 1:
     return ['--direct_running_mode=in_memory', '--direct_num_workers=1']
   return ['--direct_running_mode=multi_processing',
-          f'--direct_num_workers={resources.beam_workers}']
+          f'--direct_num_workers={resources.whole_cpus}']
+
+
+def tensorflow_thread_env(resources: Resources) -> dict:
+  """TensorFlow's thread pools sized to the pod's CPU limit, as variables.
+
+  Sized to the node, their threads would compete for the pod's CPU quota;
+  TensorFlow's pools spin before they sleep, so the excess burns CPU time
+  (docs/performance.md, "TensorFlow threads").
+
+  Args:
+    resources: the pod's limits.
+
+  Returns:
+    Environment variable -> value, for the component's container.
+  """
+  threads = str(resources.whole_cpus)
+  return {'TF_NUM_INTRAOP_THREADS': threads, 'TF_NUM_INTEROP_THREADS': threads}
 
 
 KUBEFLOW_ENV = {

@@ -4,6 +4,12 @@ import os
 
 os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+# Two pytest-xdist workers share two cores: TensorFlow in each of them and
+# in the runs they start gets one thread a pool, as a pod of one CPU does
+# (cluster/settings.tensorflow_thread_env), not one per core spinning
+# against the other worker's.
+for _pool in ('TF_NUM_INTRAOP_THREADS', 'TF_NUM_INTEROP_THREADS'):
+  os.environ.setdefault(_pool, '1')
 
 import dataclasses
 import json

@@ -35,13 +35,17 @@ def test_a_dashboard_run_gets_the_configured_pipeline_root(kfp_spec, kfp_env):
       f'{kfp_env[0]}/storage/pipelines/taxi-tips')
 
 
-def test_beam_workers_per_pod_follow_its_cpu_limit(kfp_spec):
+def test_beam_workers_and_tensorflow_threads_follow_the_cpu_limit(kfp_spec):
   executors = kfp_spec['deploymentSpec']['executors']
-  evaluator = executors['Evaluator_executor']['container']['args']
-  statistics = executors['StatisticsGen_executor']['container']['args']
-  assert '--direct_num_workers=2' in evaluator
-  assert '--direct_num_workers=1' in statistics
-  assert not any(arg == '--direct_num_workers=0' for arg in evaluator)
+  evaluator = executors['Evaluator_executor']['container']
+  statistics = executors['StatisticsGen_executor']['container']
+  assert '--direct_num_workers=2' in evaluator['args']
+  assert '--direct_num_workers=1' in statistics['args']
+  assert not any(arg == '--direct_num_workers=0' for arg in evaluator['args'])
+  for container, threads in ((evaluator, '2'), (statistics, '1')):
+    assert container['env'] == [
+        {'name': 'TF_NUM_INTRAOP_THREADS', 'value': threads},
+        {'name': 'TF_NUM_INTEROP_THREADS', 'value': threads}]
 
 
 def test_gpus_are_named_for_each_target(monkeypatch):

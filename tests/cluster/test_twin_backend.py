@@ -116,6 +116,28 @@ def test_an_upstream_artifact_arrives_as_the_driver_reads_it_back(tmp_path):
   assert outputs['data']['artifacts'][0]['name'] == 'data'
 
 
+def test_the_container_specs_env_is_set_over_the_images(tmp_path):
+  package = _package(tmp_path / 'package.yaml',
+                     {'show': _task(output_parameters=['seen'])})
+  spec = yaml.safe_load(package.read_text())
+  container = spec['deploymentSpec']['executors']['show_executor'][
+      'container']
+  container['env'] = [{'name': 'THREADS', 'value': '2'}]
+  container['command'] = [sys.executable, '-c', (
+      'import json, os, sys\n'
+      'outputs = json.loads(sys.argv[1])["outputs"]\n'
+      'with open(outputs["parameters"]["seen"]["outputFile"], "w") as f:\n'
+      '  f.write(os.environ["THREADS"] + os.environ["IMAGE_ONLY"])')]
+  container['args'] = ['{{$}}']
+  package.write_text(yaml.safe_dump(spec))
+  (tmp_path / 'logs').mkdir()
+  run = kfp_launcher.run_package(
+      package, tmp_path / 'root', {'THREADS': '8', 'IMAGE_ONLY': '+image'},
+      tmp_path / 'logs', workdir=tmp_path)
+  assert run.failed == [], (tmp_path / 'logs' / 'show.log').read_text()
+  assert run.parameters['show'] == {'seen': '2+image'}
+
+
 def test_a_string_parameter_given_another_kind_gets_its_text(tmp_path):
   declared = {name: {'parameterType': 'STRING'}
               for name in ('count', 'ratio', 'items', 'flag')}

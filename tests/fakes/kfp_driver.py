@@ -225,6 +225,16 @@ def provision_outputs(run_root: str, task_name: str, component: dict,
   return outputs
 
 
+def pod_env(container: dict) -> Dict[str, str]:
+  """initPodSpecPatch (driver.go): the container spec's env on the pod.
+
+  Set on the pod's main container, over the image's variables (a component
+  without task config passthroughs, as TFX compiles them).
+  """
+  return {var['name']: var.get('value', '') for var in
+          container.get('env', [])}
+
+
 def cache_fingerprint(executor_input: dict, component: dict,
                       container: dict) -> str:
   """cacheutils/cache.go GenerateCacheKey and GenerateFingerPrint.

@@ -236,6 +236,8 @@ def _execute(container: dict, executor_input: dict, env: Dict[str, str],
              workdir: Path, log: Path) -> bool:
   """Runs the container's command with `{{$}}` replaced; True if it exited 0.
 
+  Its environment is the image's (env) and the container spec's.
+
   Its output goes to the log and to the executor-logs artifact
   (getLogWriter).
   """
@@ -245,8 +247,8 @@ def _execute(container: dict, executor_input: dict, env: Dict[str, str],
       raise UnsupportedTask(f'placeholder {arg!r} is not modelled')
   argv = [json.dumps(executor_input) if a == EXECUTOR_INPUT_PLACEHOLDER
           else a for a in argv]
-  result = subprocess.run(argv, env=env, cwd=workdir, capture_output=True,
-                          timeout=1800)
+  result = subprocess.run(argv, env={**env, **kfp_driver.pod_env(container)},
+                          cwd=workdir, capture_output=True, timeout=1800)
   output = result.stdout + result.stderr
   with open(log, 'ab') as f:
     f.write(output)
