@@ -1,11 +1,16 @@
 """The KServe InferenceService that serves the pushed model on the cluster.
 
 KServe's TF Serving runtime (the ClusterServingRuntime
-`kserve-tensorflow-serving`) serves the push destination: its storage
-initializer copies `storageUri` to /mnt/models when the pod starts, and
-TF Serving serves the highest version there as the model named after the
-InferenceService, over TF Serving's REST API (the same requests as
-`taxi-tips serve`).
+`kserve-tensorflow-serving`) serves the highest version of the push
+destination as the model named after the InferenceService, over TF
+Serving's REST API (the same requests as `taxi-tips serve`). TF Serving
+reads the destination itself and polls it, so every push and rollback is
+served without a new revision: the runtime's `--model_base_path` (the
+storage initializer's one-time copy, /mnt/models) is overridden by ours,
+given after it (KServe's MergeRuntimeContainers appends the
+InferenceService's args; TF Serving's flag parser keeps the last value).
+`storageUri` stays: without it KServe takes the predictor for a
+multi-model server (IsMMSPredictor) and adds its agent.
 """
 
 from pathlib import Path
@@ -22,6 +27,12 @@ from pipeline import configs
 # built on TensorFlow 2.16.1 (docs/kubeflow.md, "Serve it: KServe").
 TF_SERVING_VERSION = '2.16.1'
 _RUNTIME = 'kserve-tensorflow-serving'
+# TF Serving polls the destination every POLL_SECONDS. A version folder it
+# sees before its copy ends (GCS has no rename) fails to load and is
+# retried every RETRY_SECONDS, LOAD_RETRIES times; the served one stays.
+POLL_SECONDS = 5
+RETRY_SECONDS = 5
+LOAD_RETRIES = 60
 FILE_NAME = f'{configs.PIPELINE_NAME}-inferenceservice.yaml'
 
 
@@ -40,15 +51,24 @@ def manifest(settings: cluster_settings.KubeflowSettings) -> dict:
       # TF Serving's model name is the InferenceService's: requests go to
       # /v1/models/taxi-tips, as to `taxi-tips serve`.
       'metadata': {'name': configs.PIPELINE_NAME},
-      'spec': {'predictor': {'model': {
-          'modelFormat': {'name': 'tensorflow', 'version': '2'},
-          'runtime': _RUNTIME,
-          'runtimeVersion': TF_SERVING_VERSION,
-          'storageUri': settings.serving_model_dir,
-          'resources': {
-              'requests': {'cpu': '1', 'memory': '2Gi'},
-              'limits': {'cpu': '1', 'memory': '2Gi'}},
-      }}},
+      'spec': {'predictor': {
+          # Its Google identity reads the destination: KServe gives its
+          # credentials to the storage initializer only.
+          'serviceAccountName': settings.serving_service_account,
+          'model': {
+              'modelFormat': {'name': 'tensorflow', 'version': '2'},
+              'runtime': _RUNTIME,
+              'runtimeVersion': TF_SERVING_VERSION,
+              'storageUri': settings.serving_model_dir,
+              'args': [
+                  f'--model_base_path={settings.serving_model_dir}',
+                  f'--file_system_poll_wait_seconds={POLL_SECONDS}',
+                  f'--load_retry_interval_micros={RETRY_SECONDS * 10**6}',
+                  f'--max_num_load_retries={LOAD_RETRIES}'],
+              'resources': {
+                  'requests': {'cpu': '1', 'memory': '2Gi'},
+                  'limits': {'cpu': '1', 'memory': '2Gi'}},
+          }}},
   }
 
 

@@ -94,6 +94,10 @@ class KubeflowSettings:
   # The Dataflow workers' image (Dockerfile.dataflow); default:
   # gcr.io/<project>/taxi-tips-dataflow:<IMAGE_TAG>.
   dataflow_image: str = ''
+  # The Kubernetes service account TF Serving runs as (KServe): bound to a
+  # Google service account that reads the push destination (Workload
+  # Identity; docs/kubeflow.md, "Serve it: KServe").
+  serving_service_account: str = f'{configs.PIPELINE_NAME}-serving'
   target: str = 'kfp'
 
   @property
@@ -182,6 +186,7 @@ KUBEFLOW_ENV = {
     'bigquery_table': 'BIGQUERY_TABLE',
     'beam_on_dataflow': 'BEAM_ON_DATAFLOW',
     'dataflow_image': 'DATAFLOW_IMAGE',
+    'serving_service_account': 'SERVING_SERVICE_ACCOUNT',
     'target': 'KUBEFLOW_TARGET',
 }
 

@@ -28,9 +28,16 @@ class PredictRequest:
   form: str  # ROW_FORMAT or COLUMNAR_FORMAT: the key the answer goes under
   rows: List[dict]  # feature -> CSV field text, in request order
 
+  def row_name(self, index: int) -> str:
+    return row_name(self.form, index)
 
-def _body(body: bytes) -> dict:
-  """The body's JSON object (NaN and Infinity read, to be refused by name)."""
+
+def read_json(body: bytes):
+  """The body's JSON value (NaN and Infinity read, to be refused by name).
+
+  Raises:
+    RequestError: the body is not JSON.
+  """
   if not body.strip():
     raise RequestError('JSON Parse error: The document is empty')
   try:
@@ -40,9 +47,6 @@ def _body(body: bytes) -> dict:
                        ) from None
   except (ValueError, RecursionError) as e:  # not UTF-8, too deep, too long
     raise RequestError(f'JSON Parse error: {e}') from None
-  if not isinstance(value, dict):
-    raise RequestError('the request must be a JSON object with "instances" '
-                       'or "inputs"')
   return value
 
 
@@ -54,7 +58,8 @@ def _check_signature(request: dict) -> None:
         f'answers "{SERVING_RAW}" (CSV fields in)')
 
 
-def _check_count(key: str, count: int) -> None:
+def check_count(key: str, count: int) -> None:
+  """Raises RequestError unless 1 to MAX_ROWS rows are given under key."""
   if count == 0:
     raise RequestError(f"No values in '{key}'")
   if count > MAX_ROWS:
@@ -92,7 +97,7 @@ def _rows(form: str, instances: list,
 def _instances(instances, predictor: predict.Predictor) -> List[dict]:
   if not isinstance(instances, list):
     raise RequestError("Expecting 'instances' to be a list of objects")
-  _check_count(ROW_FORMAT, len(instances))
+  check_count(ROW_FORMAT, len(instances))
   return _rows(ROW_FORMAT, instances, predictor)
 
 
@@ -108,7 +113,7 @@ def _inputs(inputs, predictor: predict.Predictor) -> List[dict]:
   if len(set(counts.values())) > 1:
     raise RequestError('inputs: every feature needs one value a row; got '
                        + ', '.join(f'{n}: {c}' for n, c in counts.items()))
-  _check_count(COLUMNAR_FORMAT, max(counts.values(), default=0))
+  check_count(COLUMNAR_FORMAT, max(counts.values(), default=0))
   return _rows(COLUMNAR_FORMAT,
                [dict(zip(inputs, values)) for values in zip(*inputs.values())],
                predictor)
@@ -128,7 +133,10 @@ def parse(body: bytes, predictor: predict.Predictor) -> PredictRequest:
     RequestError: the body is not such a request; the message names the
       field.
   """
-  request = _body(body)
+  request = read_json(body)
+  if not isinstance(request, dict):
+    raise RequestError('the request must be a JSON object with "instances" '
+                       'or "inputs"')
   _check_signature(request)
   given = [key for key in (ROW_FORMAT, COLUMNAR_FORMAT) if key in request]
   if len(given) == 2:

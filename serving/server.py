@@ -6,11 +6,18 @@
     GET  /healthz  /readyz  /metrics               liveness, readiness,
                                                    Prometheus metrics
 
+and the Open Inference Protocol (KServe V2; open_inference.py):
+
+    GET  /v2  /v2/health/live  /v2/health/ready    server
+    GET  /v2/models/<name>[/versions/N][/ready]    model metadata, readiness
+    POST /v2/models/<name>[/versions/N]/infer      one tensor a feature
+
 Requests and answers are TF Serving's, for the model's `serving_raw`
 signature: CSV-column features in (rest_request.py), `big_tip_probability`
 out, one [p] a row; an error is {"error": "..."} with TF Serving's HTTP
-status (400 a bad request, 404 no such model or version). The model follows
-the push destination (model_pool.py). Starlette on uvicorn.
+status (400 a bad request, 404 no such model or version), in both
+protocols. The model follows the push destination (model_pool.py).
+Starlette on uvicorn.
 """
 
 import asyncio
@@ -27,6 +34,7 @@ from starlette import routing
 import uvicorn
 
 from serving import model_pool
+from serving import open_inference
 from serving import predict
 from serving import rest_request
 from serving import server_metrics
@@ -72,8 +80,8 @@ class _Api:
     return self.pool.get(request.path_params['model'],
                          request.path_params.get('version'))
 
-  async def predict(self, request: requests.Request) -> responses.Response:
-    """TF Serving's predict response.
+  async def _answered(self, request: requests.Request, parse) -> tuple:
+    """(servable, parsed request, a probability a row) of a request.
 
     Raises:
       RequestError: the request is malformed, or the model refuses a row
@@ -82,20 +90,43 @@ class _Api:
     # The version is taken once: the request ends on it, swap or not.
     servable = self._servable(request)
     body = await _body(request)
-    parsed = (rest_request.parse(body, servable.predictor)
+    parsed = (parse(body, servable.predictor)
               if len(body) <= _INLINE_PARSE_BYTES else
               await concurrency.run_in_threadpool(
-                  rest_request.parse, body, servable.predictor))
+                  parse, body, servable.predictor))
     answers = await asyncio.wrap_future(servable.batcher.submit(parsed.rows))
     for index, answer in enumerate(answers):
       if isinstance(answer, predict.RowError):
         # TF Serving fails the whole request for one bad row.
-        raise RequestError(
-            f'{rest_request.row_name(parsed.form, index)}: {answer.reason}')
+        raise RequestError(f'{parsed.row_name(index)}: {answer.reason}')
     self.metrics.rows.inc(len(answers))
-    # The output is [batch, 1]: one [p] a row.
+    return servable, parsed, answers
+
+  async def predict(self, request: requests.Request) -> responses.Response:
+    """TF Serving's predict response: one [p] a row (the output is [rows, 1])."""
+    _, parsed, answers = await self._answered(request, rest_request.parse)
     return responses.JSONResponse(
         {_ANSWER_KEY[parsed.form]: [[answer] for answer in answers]})
+
+  async def infer(self, request: requests.Request) -> responses.Response:
+    """The Open Inference Protocol's inference response."""
+    servable, parsed, answers = await self._answered(request,
+                                                     open_inference.parse)
+    return responses.JSONResponse(open_inference.answer(
+        self.pool.model_name, servable.version, parsed, answers))
+
+  async def model_metadata(self, request: requests.Request
+                           ) -> responses.Response:
+    """The Open Inference Protocol's model metadata."""
+    servable = self._servable(request)
+    return responses.JSONResponse(open_inference.model_metadata(
+        self.pool.model_name, [str(servable.version)],
+        servable.predictor.features))
+
+  async def model_ready(self, request: requests.Request) -> responses.Response:
+    self._servable(request)
+    return responses.JSONResponse({'name': self.pool.model_name,
+                                   'ready': True})
 
   async def status(self, request: requests.Request) -> responses.Response:
     return responses.JSONResponse({
@@ -112,6 +143,18 @@ class _Api:
 
   async def live(self, _) -> responses.Response:
     return responses.JSONResponse({'status': 'alive'})
+
+  async def live_v2(self, _) -> responses.Response:
+    return responses.JSONResponse({'live': True})
+
+  async def ready_v2(self, _) -> responses.Response:
+    ready = self.pool.served is not None
+    return responses.JSONResponse({'ready': ready},
+                                  status_code=200 if ready else 503)
+
+  async def server_metadata(self, _) -> responses.Response:
+    return responses.JSONResponse({'name': 'taxi-tips serve',
+                                   'version': '1', 'extensions': []})
 
   async def ready(self, _) -> responses.Response:
     served = self.pool.served
@@ -149,6 +192,29 @@ class _Api:
     return answer
 
 
+def _open_inference_routes(api: _Api) -> list:
+  model = '/v2/models/{model}'
+  version = model + '/versions/{version:int}'
+  measured = api.measured
+  return [
+      routing.Route(path + '/infer', measured('infer', api.infer),
+                    methods=['POST'])
+      for path in (model, version)
+  ] + [
+      routing.Route(path, measured('model_metadata', api.model_metadata),
+                    methods=['GET'])
+      for path in (model, version)
+  ] + [
+      routing.Route(path + '/ready', measured('model_ready', api.model_ready),
+                    methods=['GET'])
+      for path in (model, version)
+  ] + [
+      routing.Route('/v2', api.server_metadata),
+      routing.Route('/v2/health/live', api.live_v2),
+      routing.Route('/v2/health/ready', api.ready_v2),
+  ]
+
+
 def _routes(api: _Api) -> list:
   model = '/v1/models/{model}'
   version = model + '/versions/{version:int}'
@@ -168,7 +234,7 @@ def _routes(api: _Api) -> list:
       routing.Route('/healthz', api.live),
       routing.Route('/readyz', api.ready),
       routing.Route('/metrics', api.prometheus),
-  ]
+  ] + _open_inference_routes(api)
 
 
 async def _http_error(_, e: exceptions.HTTPException) -> responses.Response:

@@ -34,6 +34,11 @@ def test_it_serves_the_push_destination_with_tf_serving_2_16(written,
   # TF Serving names the model after the InferenceService: the path
   # `taxi-tips serve` answers.
   assert written['metadata']['name'] == configs.PIPELINE_NAME
+  # It reads and polls the destination itself, as the service account that
+  # may read it: every push is served without a new revision.
+  assert f'--model_base_path={model["storageUri"]}' in model['args']
+  assert written['spec']['predictor']['serviceAccountName'] == (
+      f'{configs.PIPELINE_NAME}-serving')
 
 
 def test_kserves_schema_accepts_it(written):
