@@ -10,6 +10,7 @@ import sys
 
 import yaml
 
+from fakes import container_process
 from fakes import kfp_launcher
 
 # Writes its ExecutorInput to its `data` output, the metadata and output
@@ -227,3 +228,30 @@ def test_until_runs_a_task_and_what_it_needs_only(tmp_path):
            'apart': _task()}
   run = _run(tmp_path, tasks, until='use')
   assert sorted(run.executed) == ['make', 'use'] and not run.skipped
+
+
+# Prints what a container's process can see of itself, then exits with 3.
+_PROBE = '''
+import json, os, sys
+print(json.dumps({'cwd': os.getcwd(), 'path': sys.path, 'argv': sys.argv[1:],
+                  'env': dict(os.environ), 'name': __name__,
+                  'file': __file__, 'tensorflow': 'tensorflow' in sys.modules}))
+sys.exit(3)
+'''
+
+
+def test_a_forked_task_sees_what_a_new_process_sees(tmp_path, monkeypatch):
+  image = tmp_path / 'image'
+  image.mkdir()
+  (image / 'probe.py').write_text(_PROBE)
+  env = {'PATH': f'{Path(sys.executable).parent}:/usr/bin:/bin', 'X': '1'}
+  argv = ['python', '-m', 'probe', '--flag', 'a b']
+  forked = container_process.run(argv, env, image, timeout=120)
+  monkeypatch.setenv(container_process.FRESH_PROCESSES_VARIABLE, '1')
+  fresh = container_process.run(argv, env, image, timeout=120)
+  assert forked[0] == fresh[0] == 3
+  seen, expected = json.loads(forked[1]), json.loads(fresh[1])
+  # Only what the fork server loaded differs: the point of it.
+  assert (seen.pop('tensorflow'), expected.pop('tensorflow')) == (True, False)
+  assert seen == expected
+  assert seen['argv'] == ['--flag', 'a b'] and seen['name'] == '__main__'

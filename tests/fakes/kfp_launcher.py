@@ -16,6 +16,11 @@ artifact (getLogWriter); the executor output file is parsed strictly
 what the executor wrote, is recorded in ML Metadata (uploadOutputArtifacts,
 mergeRuntimeArtifacts, RecordArtifact) and the execution published.
 
+Each container runs as its pod would, a process in the image's folder
+with the pod's environment (container_process.py: forked from a server
+with TensorFlow and TFX loaded; KFP_TWIN_FRESH_PROCESSES=1 for a new
+process each).
+
 A package that breaks one of the backend's rules (kfp_backend_rules.py) is
 refused before any task runs, as CreateRun refuses it. What is not modelled
 (docs/kubeflow.md lists it): object-store copies of input artifacts
@@ -28,13 +33,13 @@ import copy
 import dataclasses
 import json
 from pathlib import Path
-import subprocess
 from typing import Dict, List, Optional
 
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 import yaml
 
+from fakes import container_process
 from fakes import kfp_backend_rules
 from fakes import kfp_driver
 from fakes import kfp_mlmd
@@ -247,15 +252,14 @@ def _execute(container: dict, executor_input: dict, env: Dict[str, str],
       raise UnsupportedTask(f'placeholder {arg!r} is not modelled')
   argv = [json.dumps(executor_input) if a == EXECUTOR_INPUT_PLACEHOLDER
           else a for a in argv]
-  result = subprocess.run(argv, env={**env, **kfp_driver.pod_env(container)},
-                          cwd=workdir, capture_output=True, timeout=1800)
-  output = result.stdout + result.stderr
+  status, output = container_process.run(
+      argv, {**env, **kfp_driver.pod_env(container)}, workdir, timeout=1800)
   with open(log, 'ab') as f:
     f.write(output)
   logs = executor_input['outputs']['artifacts'].get(kfp_driver.EXECUTOR_LOGS)
   if logs:
     Path(logs['artifacts'][0]['uri']).write_bytes(output)
-  return result.returncode == 0
+  return status == 0
 
 
 def _prepare_output_folders(executor_input: dict) -> None:
