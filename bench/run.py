@@ -10,11 +10,10 @@ import argparse
 import json
 import os
 from pathlib import Path
-import platform
-import re
 import shutil
 import sys
 
+from bench import doc_tables
 from bench import measure
 from bench import scaled_data
 from bench import template
@@ -33,9 +32,7 @@ PAIRS = {1: 3, 10: 3, 100: 1}
 # Above this scale ours runs alone: the template's run would take hours and
 # compares nothing the smaller scales do not.
 TEMPLATE_MAX_SCALE = 100
-_COMPONENTS = ('CsvExampleGen', 'StatisticsGen', 'SchemaGen', 'ExampleValidator',
-               'DataGate', 'Transform', 'Trainer', 'Evaluator', 'ServingCheck',
-               'Pusher')
+
 
 
 def _env() -> dict:
@@ -114,100 +111,9 @@ def run_ours(work: Path, data_dir: Path, name: str, trained=True) -> dict:
                  configs.PROJECT_ROOT, trained)
 
 
-def machine() -> str:
-  cpu = re.search(r'model name\s*:\s*(.*)', Path('/proc/cpuinfo').read_text())
-  memory_kb = int(re.search(r'MemTotal:\s*(\d+)',
-                            Path('/proc/meminfo').read_text()).group(1))
-  return (f'{os.cpu_count()} cores ({cpu.group(1) if cpu else "unknown CPU"}), '
-          f'{memory_kb / 2**20:.0f} GB memory, Python '
-          f'{platform.python_version()}, {platform.platform()}')
-
-
-def _wall(result: dict) -> str:
-  runs = result.get('wall_runs', [])
-  if len(runs) < 2:
-    return f'{result["wall_seconds"]:.0f}'
-  return (f'{result["wall_seconds"]:.0f} ({min(runs):.0f}-{max(runs):.0f}, '
-          f'{len(runs)} runs)')
-
-
-def _component_seconds(result: dict, name: str):
-  """A component's executor seconds in a result, or None if it did not run."""
-  # Ours runs ImportSchemaGen and ArrowCsvExampleGen in those columns.
-  return next((seconds for component, seconds
-               in result.get('components', {}).items()
-               if component.endswith(name)), None)
-
-
-def _row(label: str, rows: int, result: dict, ratio: str) -> str:
-  cells = []
-  for name in _COMPONENTS:
-    seconds = _component_seconds(result, name)
-    cells.append('' if seconds is None else f'{seconds:.1f}')
-  quality = (f'{result["accuracy"]:.3f} | {result["auc"]:.3f}'
-             if 'accuracy' in result else ' | ')
-  return (f'| {rows:,} | {label} | {_wall(result)} | {ratio} | '
-          f'{result.get("peak_memory_mb", 0):,.0f} | {" | ".join(cells)} | '
-          f'{quality} |')
-
-
-def _ratio(ours: dict, template: dict) -> str:
-  """Median against median; with several pairs, each pair's ratio's range."""
-  ratio = f'{ours["wall_seconds"] / template["wall_seconds"]:.2f}'
-  pairs = list(zip(ours.get('wall_runs', []), template.get('wall_runs', [])))
-  if len(pairs) < 2:
-    return ratio
-  each = [mine / theirs for mine, theirs in pairs]
-  return f'{ratio} ({min(each):.2f}-{max(each):.2f})'
-
-
-def table(results: dict) -> str:
-  header = ('| rows | pipeline | wall s | vs template | peak memory MB | '
-            + ' | '.join(_COMPONENTS) + ' | accuracy | AUC |')
-  lines = [header, '|' + ' --- |' * (header.count('|') - 1)]
-  for scale, entry in results.items():
-    rows, tpl = entry['rows'], entry.get('template')
-    if tpl:
-      lines.append(_row('template', rows, tpl, '1.00'))
-    for label, key in (('ours', 'ours'), ('ours, re-run unchanged', 'rerun')):
-      if key in entry:
-        ratio = _ratio(entry[key], tpl) if tpl else 'not run'
-        lines.append(_row(label, rows, entry[key], ratio))
-  return '\n'.join(lines)
-
-
-def growth_table(results: dict) -> str:
-  """Ours at the two largest scales: each figure and how much it grew."""
-  (small, before), (large, after) = list(results.items())[-2:]
-  rows = after['rows'] / before['rows']
-  lines = [f'| ours | {small}x | {large}x | grew (rows: {rows:.0f}x) |',
-           '| --- | --- | --- | --- |']
-  figures = [('wall s', lambda r: r['wall_seconds']),
-             ('peak memory MB', lambda r: r['peak_memory_mb'])]
-  figures += [(name, lambda r, name=name: _component_seconds(r, name) or 0.)
-              for name in _COMPONENTS]
-  for label, figure in figures:
-    a, b = figure(before['ours']), figure(after['ours'])
-    grew = f'{b / a:.1f}x' if a >= 0.5 else ''
-    lines.append(f'| {label} | {a:,.1f} | {b:,.1f} | {grew} |')
-  return '\n'.join(lines)
-
-
-def latency_table(latency: dict) -> str:
-  """The serving check's figures, per signature and request size."""
-  lines = ['| signature | request | p50 ms | p99 ms | rows/s |',
-           '| --- | --- | --- | --- | --- |']
-  for signature, sizes in latency.items():
-    for size, figures in sizes.items():
-      lines.append(f'| {signature} | {size} | {figures["p50_ms"]:.2f} | '
-                   f'{figures["p99_ms"]:.2f} | '
-                   f'{figures["rows_per_second"]:,.0f} |')
-  return '\n'.join(lines)
-
-
 def write_doc(results: dict, command: str):
   generated = '\n'.join([
-      _START, '', f'Machine: {machine()}.', '',
+      _START, '', f'Machine: {doc_tables.machine()}.', '',
       f'Reproduce: `{command}`. Each scale runs the template and ours in '
       'alternating pairs, template first. wall s: the whole '
       '`local_runner.py` process, imports included; the median run, in '
@@ -220,11 +126,11 @@ def write_doc(results: dict, command: str):
       "StatisticsGen, Transform's analysis and the Evaluator without Beam). "
       'accuracy and AUC: the trained model through its serving '
       "signature on the run's own eval split (same code for both).", '',
-      table(results), '',
+      doc_tables.table(results), '',
       *(['Serving: the 1x model in a fresh process pinned to one core, as '
          'the serving check loads it (pipeline/components/serving_check/'
          'probe.py), eval rows:', '',
-         latency_table(results['1']['serving_latency']), '']
+         doc_tables.latency_table(results['1']['serving_latency']), '']
         if 'serving_latency' in results.get('1', {}) else []),
       _END])
   _replace_block(_START, _END, generated)
@@ -233,10 +139,11 @@ def write_doc(results: dict, command: str):
 def write_alone_doc(results: dict, command: str):
   """The `--alone` sitting's block: ours at each scale and its growth."""
   _replace_block(_ALONE_START, _ALONE_END, '\n'.join([
-      _ALONE_START, '', f'Machine: {machine()}. Reproduce: `{command}`.', '',
-      table(results), '',
+      _ALONE_START, '',
+      f'Machine: {doc_tables.machine()}. Reproduce: `{command}`.', '',
+      doc_tables.table(results), '',
       *(['Growth between the two largest scales (shown for figures of at '
-         'least 0.5 s):', '', growth_table(results), '']
+         'least 0.5 s):', '', doc_tables.growth_table(results), '']
         if len(results) > 1 else []),
       _ALONE_END]))
 
@@ -301,7 +208,7 @@ def main(argv=None) -> int:
     write_alone_doc(results, f'make bench-alone ALONE_SCALES="{scales}"')
   else:
     write_doc(results, f'make bench SCALES="{scales}"')
-  print(table(results))
+  print(doc_tables.table(results))
   print(f'Written to {DOC}')
   return 0
 

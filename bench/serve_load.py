@@ -23,7 +23,7 @@ import tempfile
 import time
 import urllib.request
 
-from bench import run as bench_run
+from bench import doc_tables
 from local import paths
 from models import push_destination
 from pipeline import configs
@@ -144,7 +144,7 @@ def measure(source: str, work: Path, seconds: int) -> dict:
 def block(results: dict, seconds: int) -> str:
   """The figures as the doc's Markdown block."""
   lines = [
-      f'Machine: {bench_run.machine()}; server and locust on it together, '
+      f'Machine: {doc_tables.machine()}; server and locust on it together, '
       f'{seconds} s a load, {time.strftime("%Y-%m-%d", time.gmtime())}.', '',
       '| clients | rows a request | requests | failed | p50 ms | p99 ms '
       '| requests/s | rows/s |', '|---:|---:|---:|---:|---:|---:|---:|---:|']

@@ -1,5 +1,6 @@
 """make bench's summary of alternating pairs: medians, ranges and ratios."""
 
+from bench import doc_tables
 from bench import run
 
 
@@ -22,7 +23,7 @@ def test_the_table_shows_medians_and_each_pairs_ratio_range():
                                   _run(70, 1000)]),
       'ours': run.median_run([_run(40, 900), _run(45, 900), _run(60, 900)]),
   }}
-  ours_row = run.table(results).splitlines()[3]
+  ours_row = doc_tables.table(results).splitlines()[3]
   assert '| 45 (40-60, 3 runs) | 0.75 (0.75-0.86) |' in ours_row
 
 
@@ -30,7 +31,7 @@ def test_a_single_pair_shows_its_plain_ratio():
   results = {'100': {'rows': 1500200,
                      'template': run.median_run([_run(1000, 4000)]),
                      'ours': run.median_run([_run(200, 2000)])}}
-  assert '| 200 | 0.20 |' in run.table(results).splitlines()[3]
+  assert '| 200 | 0.20 |' in doc_tables.table(results).splitlines()[3]
 
 
 def test_above_the_template_scale_ours_runs_alone_and_its_growth_is_shown():
@@ -40,10 +41,10 @@ def test_above_the_template_scale_ours_runs_alone_and_its_growth_is_shown():
   results = {'100': {'rows': 1500200, 'template': _run(500, 4000),
                      'ours': ours(100, 1700, 20.)},
              '1000': {'rows': 15002000, 'ours': ours(1100, 2500, 250.)}}
-  lines = run.table(results).splitlines()
+  lines = doc_tables.table(results).splitlines()
   assert len(lines) == 5 and '| 15,002,000 | ours | 1100 | not run |' in (
       lines[4])
-  growth = run.growth_table(results).splitlines()
+  growth = doc_tables.growth_table(results).splitlines()
   assert growth[0] == '| ours | 100x | 1000x | grew (rows: 10x) |'
   assert '| wall s | 100.0 | 1,100.0 | 11.0x |' in growth
   assert '| Transform | 20.0 | 250.0 | 12.5x |' in growth
