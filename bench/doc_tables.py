@@ -8,7 +8,7 @@ from pathlib import Path
 import platform
 import re
 
-# The template's components, in its DAG order: the tables' columns.
+# The component columns, in DAG order (DataGate and ServingCheck are ours).
 _COMPONENTS = ('CsvExampleGen', 'StatisticsGen', 'SchemaGen', 'ExampleValidator',
                'DataGate', 'Transform', 'Trainer', 'Evaluator', 'ServingCheck',
                'Pusher')
