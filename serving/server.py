@@ -192,49 +192,38 @@ class _Api:
     return answer
 
 
-def _open_inference_routes(api: _Api) -> list:
-  model = '/v2/models/{model}'
+def _model_routes(api: _Api, model: str, endpoints: list) -> list:
+  """The endpoints at the model's path and at each version's, measured.
+
+  Args:
+    api: the handlers.
+    model: the model's path.
+    endpoints: (path suffix, metric name, handler, HTTP method) each.
+  """
   version = model + '/versions/{version:int}'
-  measured = api.measured
-  return [
-      routing.Route(path + '/infer', measured('infer', api.infer),
-                    methods=['POST'])
-      for path in (model, version)
-  ] + [
-      routing.Route(path, measured('model_metadata', api.model_metadata),
-                    methods=['GET'])
-      for path in (model, version)
-  ] + [
-      routing.Route(path + '/ready', measured('model_ready', api.model_ready),
-                    methods=['GET'])
-      for path in (model, version)
-  ] + [
+  return [routing.Route(path + suffix, api.measured(name, handler),
+                        methods=[method])
+          for suffix, name, handler, method in endpoints
+          for path in (model, version)]
+
+
+def _routes(api: _Api) -> list:
+  return _model_routes(api, '/v1/models/{model}', [
+      (':predict', 'predict', api.predict, 'POST'),
+      ('', 'status', api.status, 'GET'),
+      ('/metadata', 'metadata', api.metadata, 'GET'),
+  ]) + _model_routes(api, '/v2/models/{model}', [
+      ('/infer', 'infer', api.infer, 'POST'),
+      ('', 'model_metadata', api.model_metadata, 'GET'),
+      ('/ready', 'model_ready', api.model_ready, 'GET'),
+  ]) + [
+      routing.Route('/healthz', api.live),
+      routing.Route('/readyz', api.ready),
+      routing.Route('/metrics', api.prometheus),
       routing.Route('/v2', api.server_metadata),
       routing.Route('/v2/health/live', api.live_v2),
       routing.Route('/v2/health/ready', api.ready_v2),
   ]
-
-
-def _routes(api: _Api) -> list:
-  model = '/v1/models/{model}'
-  version = model + '/versions/{version:int}'
-  measured = api.measured
-  return [
-      routing.Route(path + ':predict', measured('predict', api.predict),
-                    methods=['POST'])
-      for path in (model, version)
-  ] + [
-      routing.Route(path, measured('status', api.status), methods=['GET'])
-      for path in (model, version)
-  ] + [
-      routing.Route(path + '/metadata', measured('metadata', api.metadata),
-                    methods=['GET'])
-      for path in (model, version)
-  ] + [
-      routing.Route('/healthz', api.live),
-      routing.Route('/readyz', api.ready),
-      routing.Route('/metrics', api.prometheus),
-  ] + _open_inference_routes(api)
 
 
 async def _http_error(_, e: exceptions.HTTPException) -> responses.Response:
