@@ -30,10 +30,11 @@ RECORD = os.path.join('assets.extra', 'record.json')
 
 
 def _files(path: str):
-  """The file system of path: TFX's fileio for a URL (`gs://`).
+  """The file system of path: TFX's local one, or its fileio for a URL.
 
-  For a local path, TFX's local plugin, which loads no TensorFlow: reading
-  the registry (`taxi-tips models list`) takes a fraction of a second.
+  The local one loads no TensorFlow, so reading a local registry (`taxi-tips
+  models list`) takes a fraction of a second; fileio (TensorFlow's file
+  systems) reads `gs://`.
   """
   if '://' not in path:
     return local.LocalFilesystem
