@@ -39,6 +39,7 @@ PRELOADED = (
 FRESH_PROCESSES_VARIABLE = 'KFP_TWIN_FRESH_PROCESSES'
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _server_lock = threading.Lock()
+_server_started = False
 
 
 def _python_module(argv: List[str], env: Dict[str, str]) -> bool:
@@ -69,8 +70,9 @@ def _fresh_interpreter(cwd: str, env: Dict[str, str]) -> Tuple[list, dict]:
 
 def _start_server(env: Dict[str, str]) -> None:
   """Starts the fork server (once per process) in the image's environment."""
+  global _server_started
   with _server_lock:
-    if forkserver._forkserver._forkserver_pid is not None:  # pylint: disable=protected-access
+    if _server_started:
       return
     multiprocessing.get_context('forkserver').set_forkserver_preload(
         list(PRELOADED))
@@ -82,6 +84,7 @@ def _start_server(env: Dict[str, str]) -> None:
     finally:
       os.environ.clear()
       os.environ.update(saved)
+    _server_started = True
 
 
 def _project_modules() -> List[str]:
