@@ -109,8 +109,6 @@ def _complete(spec: dict, tfx_pipeline, settings) -> None:
 
   executors = spec['deploymentSpec']['executors']
   tasks = spec['root']['dag']['tasks']
-  resources = cluster_settings.resources_by_component(
-      c.id for c in tfx_pipeline.components if c.platform_config)
   for component in tfx_pipeline.components:
     if isinstance(component, (FileBasedExampleGen, SpannedBigQueryExampleGen)
                   ) and settings.target == 'kfp':
@@ -126,7 +124,7 @@ def _complete(spec: dict, tfx_pipeline, settings) -> None:
           component.platform_config)
     container['env'] = [{'name': name, 'value': value} for name, value in
                         cluster_settings.tensorflow_thread_env(
-                            resources[component.id]).items()]
+                            component.platform_config.cpu_limit).items()]
   spec['defaultPipelineRoot'] = settings.pipeline_root
 
 

@@ -46,14 +46,6 @@ class Resources:
     """
     return KFP_GPU_RESOURCE if target == 'kfp' else self.gpu_type
 
-  @property
-  def whole_cpus(self) -> int:
-    """Beam workers, and threads of each TensorFlow pool, that fit the limit.
-
-    Both default to one per CPU of the node, not of the pod.
-    """
-    return max(1, int(self.cpu))
-
 
 KFP_GPU_RESOURCE = 'nvidia.com/gpu'
 
@@ -145,6 +137,14 @@ class KubeflowSettings:
     return common + [f'--sdk_container_image={self.image_name}']
 
 
+def whole_cpus(cpu_limit: float) -> int:
+  """Beam workers, and threads of each TensorFlow pool, that fit a CPU limit.
+
+  Both default to one per CPU of the node, not of the pod.
+  """
+  return max(1, int(cpu_limit))
+
+
 def direct_runner_args(resources: Resources) -> list:
   """Beam's DirectRunner inside one pod: as many workers as its CPU limit.
 
@@ -154,13 +154,14 @@ def direct_runner_args(resources: Resources) -> list:
   Returns:
     Flags added to the component's Beam options.
   """
-  if resources.whole_cpus == 1:
+  workers = whole_cpus(resources.cpu)
+  if workers == 1:
     return ['--direct_running_mode=in_memory', '--direct_num_workers=1']
   return ['--direct_running_mode=multi_processing',
-          f'--direct_num_workers={resources.whole_cpus}']
+          f'--direct_num_workers={workers}']
 
 
-def tensorflow_thread_env(resources: Resources) -> dict:
+def tensorflow_thread_env(cpu_limit: float) -> dict:
   """TensorFlow's thread pools sized to the pod's CPU limit, as variables.
 
   Sized to the node, their threads would compete for the pod's CPU quota;
@@ -168,12 +169,12 @@ def tensorflow_thread_env(resources: Resources) -> dict:
   (docs/performance.md, "TensorFlow threads").
 
   Args:
-    resources: the pod's limits.
+    cpu_limit: the pod's CPU limit.
 
   Returns:
     Environment variable -> value, for the component's container.
   """
-  threads = str(resources.whole_cpus)
+  threads = str(whole_cpus(cpu_limit))
   return {'TF_NUM_INTRAOP_THREADS': threads, 'TF_NUM_INTEROP_THREADS': threads}
 
 

@@ -24,6 +24,7 @@ from models.model import PREDICTION_KEY
 from serving import predict
 from serving import rest_request
 from serving.errors import RequestError
+from serving.errors import about
 
 # The protocol's tensor data types, as this model reads them.
 _TEXT = 'BYTES'
@@ -78,7 +79,7 @@ def _column(tensor, index: int) -> tuple:
   name = tensor.get('name')
   where = f'inputs[{index}] ({name})' if isinstance(name, str) else (
       f'inputs[{index}]')
-  try:
+  with about(where):
     missing = [k for k in ('name', 'shape', 'datatype', 'data')
                if k not in tensor]
     if missing:
@@ -103,13 +104,11 @@ def _column(tensor, index: int) -> tuple:
                          f'has {len(data)}')
     column = []
     for row, value in enumerate(data):
-      try:
+      try:  # a value at a time: no `with about` (errors.py)
         column.append(_text(value, datatype))
       except RequestError as e:
         raise RequestError(f'row {row}: {e}') from None
     return name, column
-  except RequestError as e:
-    raise RequestError(f'{where}: {e}') from None
 
 
 def _check_outputs(outputs) -> None:
@@ -152,10 +151,8 @@ def parse(body: bytes, predictor: predict.Predictor) -> InferRequest:
   columns = dict(_column(tensor, index) for index, tensor in enumerate(inputs))
   if len(columns) < len(inputs):
     raise RequestError('inputs: a feature is given twice')
-  try:
+  with about('inputs'):
     predictor.check_columns(columns)
-  except RequestError as e:
-    raise RequestError(f'inputs: {e}') from None
   missing = sorted(set(predictor.features).difference(columns))
   if missing:
     raise RequestError(f'inputs: missing feature(s): {", ".join(missing)} '

@@ -19,6 +19,7 @@ from models import features
 from models.model import PREDICTION_KEY
 from models.signatures import SERVING_RAW
 from serving.errors import RequestError
+from serving.errors import about
 
 BATCH_ROWS = 256
 _REFUSAL = re.compile(r'\[(\w+: expected [^\]]+)\]')
@@ -67,7 +68,7 @@ def row_fields(instance: dict) -> dict:
     if isinstance(value, str):  # as most are: no more to check
       row[key] = value
       continue
-    try:
+    try:  # a value at a time: no `with about` (errors.py)
       row[key] = field_text(value)
     except RequestError as e:
       raise RequestError(f'{key}: {e}') from None
@@ -105,10 +106,9 @@ def read_rows(stream: TextIO, input_format: str) -> Iterator[dict]:
       if not isinstance(instance, dict):
         raise RequestError(f'line {line_number}: expected an object of '
                          'feature: value')
-      try:
-        yield row_fields(instance)
-      except RequestError as e:
-        raise RequestError(f'line {line_number}: {e}') from None
+      with about(f'line {line_number}'):
+        row = row_fields(instance)
+      yield row
 
 
 class Predictor:

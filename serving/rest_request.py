@@ -15,6 +15,7 @@ from typing import List
 from models.signatures import SERVING_RAW
 from serving import predict
 from serving.errors import RequestError
+from serving.errors import about
 
 # Rows one request may carry: a bound on the memory and time one client
 # can take.
@@ -87,10 +88,8 @@ def _rows(form: str, instances: list,
           predictor: predict.Predictor) -> List[dict]:
   rows = []
   for index, instance in enumerate(instances):
-    try:
+    with about(row_name(form, index)):
       rows.append(_row(instance, predictor))
-    except RequestError as e:
-      raise RequestError(f'{row_name(form, index)}: {e}') from None
   return rows
 
 

@@ -54,13 +54,16 @@ def pytest_xdist_make_scheduler(config, log):
   from xdist.scheduler import loadgroup  # pylint: disable=g-import-not-at-top
 
   class InCollectionOrder(loadgroup.LoadGroupScheduling):
+    _reordered = False
 
     def _assign_work_unit(self, node):
-      rank = {}
-      for nodeid in self.collection:
-        rank.setdefault(self._split_scope(nodeid), len(rank))
-      for scope in sorted(self.workqueue, key=rank.__getitem__):
-        self.workqueue.move_to_end(scope)
+      if not self._reordered:  # xdist has just queued the groups by size
+        rank = {}
+        for nodeid in self.collection:
+          rank.setdefault(self._split_scope(nodeid), len(rank))
+        for scope in sorted(self.workqueue, key=rank.__getitem__):
+          self.workqueue.move_to_end(scope)
+        self._reordered = True
       super()._assign_work_unit(node)
 
   return InCollectionOrder(config, log)
