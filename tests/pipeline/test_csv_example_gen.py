@@ -137,12 +137,21 @@ def test_input_splits_are_kept(csv_dir, tmp_path):
   assert (len(ours['Split-train']), len(ours['Split-eval'])) == (3, 3)
 
 
-def test_files_without_any_value_are_refused(tmp_path):
+@pytest.mark.parametrize('schema', [
+    None,
+    # Every column declared: no pass over the files infers types.
+    'feature { name: "a" type: INT } feature { name: "b" type: BYTES }',
+])
+def test_files_without_any_value_are_refused(tmp_path, schema):
   folder = tmp_path / 'empty'
   folder.mkdir()
   (folder / 'data.csv').write_text('a,b\n,\n,\n')
+  schema_file = {}
+  if schema:
+    (tmp_path / 'schema.pbtxt').write_text(schema)
+    schema_file = {'schema_file': str(tmp_path / 'schema.pbtxt')}
   with pytest.raises(ValueError, match='no value in any cell'):
-    _run(csv_example_gen.Executor, folder, tmp_path / 'out')
+    _run(csv_example_gen.Executor, folder, tmp_path / 'out', **schema_file)
 
 
 def test_files_with_different_headers_are_refused(csv_dir, tmp_path):

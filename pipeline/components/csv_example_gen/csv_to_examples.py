@@ -6,10 +6,9 @@ would infer over every file; whole blocks are encoded at a time
 (example_encoding.py).
 """
 
-from typing import Dict, Tuple
+from typing import Dict, Iterable, List, Tuple
 
 import apache_beam as beam
-import pyarrow as pa
 from tfx.dsl.io import fileio
 
 from pipeline.components.csv_example_gen import csv_blocks
@@ -17,18 +16,18 @@ from pipeline.components.csv_example_gen import example_encoding
 from pipeline.components.csv_example_gen.example_encoding import ColumnType
 from pipeline.components.data_errors import DataError
 
+# The output of each block's count of non-empty cells.
+_VALUES = 'values'
+
 
 class _InferColumnTypes(beam.CombineFn):
-  """name -> ColumnType over every block of a split."""
+  """name -> ColumnType over every block's types."""
 
   def create_accumulator(self) -> Dict[str, ColumnType]:
     return {}
 
-  def add_input(self, types, block: pa.RecordBatch):
-    return self.merge_accumulators([types, {
-        name: csv_blocks.inferred_type(column)
-        for name, column in zip(block.schema.names, block.columns)
-    }])
+  def add_input(self, types, block_types: Dict[str, ColumnType]):
+    return self.merge_accumulators([types, block_types])
 
   def merge_accumulators(self, accumulators):
     merged = {}
@@ -41,12 +40,32 @@ class _InferColumnTypes(beam.CombineFn):
     return types
 
 
-def _encode(block: Tuple[str, pa.RecordBatch], inferred: Dict[str, ColumnType],
-            declared: Dict[str, ColumnType]) -> Tuple[str, pa.Array]:
-  block_id, rows = block
-  if all(inferred[name] == ColumnType.EMPTY for name in rows.schema.names):
+def _block_types(file: Tuple[str, str], column_names: List[str],
+                 undeclared: List[str]) -> Iterable[Dict[str, ColumnType]]:
+  """The inferred type of each undeclared column, block by block."""
+  for _, rows in csv_blocks.read_blocks(file, column_names, None):
+    yield {name: csv_blocks.inferred_type(rows.column(name))
+           for name in undeclared}
+
+
+def _encoded_blocks(file: Tuple[str, str], column_names: List[str],
+                    declared: Dict[str, ColumnType],
+                    inferred: Dict[str, ColumnType]):
+  """A file's blocks as (block id, serialized tf.Examples), one at a time.
+
+  Beside them, as the 'values' output, each block's count of non-empty
+  cells.
+  """
+  types = {**inferred, **declared}
+  for block_id, rows in csv_blocks.read_blocks(file, column_names, declared):
+    yield beam.pvalue.TaggedOutput(
+        _VALUES, sum(len(column) - column.null_count for column in rows.columns))
+    yield block_id, example_encoding.encode(rows, types)
+
+
+def _refuse_if_empty(values: int) -> None:
+  if not values:
     raise DataError('The CSV files have no value in any cell.')
-  return block_id, example_encoding.encode(rows, {**inferred, **declared})
 
 
 @beam.typehints.with_input_types(beam.Pipeline)
@@ -84,15 +103,26 @@ class CsvToExampleBlocks(beam.PTransform):
         raise RuntimeError(
             f'{path} has a different header than {files[0][1]}.')
 
-    blocks = (
-        pipeline
-        | 'Files' >> beam.Create(files)
-        | 'ReadBlocks' >> beam.FlatMap(csv_blocks.read_blocks, column_names,
-                                       self._declared)
-        # A few large elements: each worker encodes and writes some blocks.
-        | 'Distribute' >> beam.Reshuffle())
-    inferred = (blocks
-                | 'Rows' >> beam.Values()
-                | 'InferTypes' >> beam.CombineGlobally(_InferColumnTypes()))
-    return blocks | 'Encode' >> beam.Map(
-        _encode, beam.pvalue.AsSingleton(inferred), self._declared)
+    # Files, not their blocks, are shared out: each worker reads, encodes and
+    # writes a file's blocks one at a time, so no stage holds the rows.
+    files = (pipeline
+             | 'Files' >> beam.Create(files)
+             | 'Distribute' >> beam.Reshuffle())
+    undeclared = [name for name in column_names if name not in self._declared]
+    if undeclared:  # a first pass over the files, for their types
+      inferred = (files
+                  | 'BlockTypes' >> beam.FlatMap(_block_types, column_names,
+                                                 undeclared)
+                  | 'InferTypes' >> beam.CombineGlobally(_InferColumnTypes()))
+    else:
+      inferred = pipeline | 'NoneToInfer' >> beam.Create([{}])
+    blocks, values = (
+        files
+        | 'Encode' >> beam.FlatMap(
+            _encoded_blocks, column_names, self._declared,
+            beam.pvalue.AsSingleton(inferred)).with_outputs(
+                _VALUES, main='blocks'))
+    _ = (values
+         | 'CountValues' >> beam.CombineGlobally(sum)
+         | 'RefuseIfEmpty' >> beam.Map(_refuse_if_empty))
+    return blocks
