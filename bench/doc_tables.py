@@ -31,12 +31,16 @@ def _wall(result: dict) -> str:
           f'{len(runs)} runs)')
 
 
+def _component_value(result: dict, key: str, name: str):
+  """A component's figure in result[key], or None if there is none."""
+  # Ours runs ImportSchemaGen and ArrowCsvExampleGen in those columns.
+  return next((value for component, value in result.get(key, {}).items()
+               if component.endswith(name)), None)
+
+
 def _component_seconds(result: dict, name: str):
   """A component's executor seconds in a result, or None if it did not run."""
-  # Ours runs ImportSchemaGen and ArrowCsvExampleGen in those columns.
-  return next((seconds for component, seconds
-               in result.get('components', {}).items()
-               if component.endswith(name)), None)
+  return _component_value(result, 'components', name)
 
 
 def _row(label: str, rows: int, result: dict, ratio: str) -> str:
@@ -76,20 +80,35 @@ def table(results: dict) -> str:
   return '\n'.join(lines)
 
 
+def _grew(before: float, after: float) -> str:
+  return f'{after / before:.1f}x' if before >= 0.5 else ''
+
+
 def growth_table(results: dict) -> str:
-  """Ours at the two largest scales: each figure and how much it grew."""
+  """Ours at the two largest scales: each step's time and memory, and growth.
+
+  A step's memory is the run's peak while it ran (steps side by side share
+  it).
+  """
   (small, before), (large, after) = list(results.items())[-2:]
-  rows = after['rows'] / before['rows']
-  lines = [f'| ours | {small}x | {large}x | grew (rows: {rows:.0f}x) |',
-           '| --- | --- | --- | --- |']
-  figures = [('wall s', lambda r: r['wall_seconds']),
-             ('peak memory MB', lambda r: r['peak_memory_mb'])]
-  figures += [(name, lambda r, name=name: _component_seconds(r, name) or 0.)
-              for name in _COMPONENTS]
-  for label, figure in figures:
-    a, b = figure(before['ours']), figure(after['ours'])
-    grew = f'{b / a:.1f}x' if a >= 0.5 else ''
-    lines.append(f'| {label} | {a:,.1f} | {b:,.1f} | {grew} |')
+  before, after = before['ours'], after['ours']
+  rows = results[large]['rows'] / results[small]['rows']
+  lines = [f'| ours (rows: {rows:.0f}x) | s {small}x | s {large}x | grew | '
+           f'peak MB {small}x | peak MB {large}x | grew |',
+           '| --- | --- | --- | --- | --- | --- | --- |']
+
+  def line(label, seconds, memory):
+    cells = [f'{seconds[0]:,.1f}', f'{seconds[1]:,.1f}', _grew(*seconds)]
+    cells += ([f'{memory[0]:,.0f}', f'{memory[1]:,.0f}', _grew(*memory)]
+              if all(memory) else ['', '', ''])
+    lines.append(f'| {label} | {" | ".join(cells)} |')
+
+  line('whole run', (before['wall_seconds'], after['wall_seconds']),
+       (before['peak_memory_mb'], after['peak_memory_mb']))
+  for name in _COMPONENTS:
+    line(name, [_component_seconds(r, name) or 0. for r in (before, after)],
+         [_component_value(r, 'component_peak_mb', name)
+          for r in (before, after)])
   return '\n'.join(lines)
 
 

@@ -37,6 +37,9 @@ class Run:
   # with each page shared by several processes split between them.
   peak_memory_mb: float
   returncode: int
+  # (seconds since the epoch, the tree's proportional set size in KB), one
+  # a sample: what each step held while it ran (step_peak_memory_mb).
+  memory_samples: list = dataclasses.field(default_factory=list)
 
 
 def _descendants(root: int) -> list:
@@ -73,36 +76,54 @@ def run_measured(command, cwd: Path, env: dict, log: Path) -> Run:
   The memory of the process tree is sampled every _SAMPLE_SECONDS.
   """
   start = time.monotonic()
-  peak_kb = 0
+  samples = []
   finished = threading.Event()
   with open(log, 'w') as out:
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out,
                                stderr=subprocess.STDOUT)
 
     def sample():
-      nonlocal peak_kb
       while not finished.wait(_SAMPLE_SECONDS):
-        peak_kb = max(peak_kb, _tree_pss_kb(process.pid))
+        samples.append((time.time(), _tree_pss_kb(process.pid)))
 
     sampler = threading.Thread(target=sample)
     sampler.start()
     returncode = process.wait()
     finished.set()
     sampler.join()
-  return Run(time.monotonic() - start, peak_kb / 1024, returncode)
+  peak_kb = max((kb for _, kb in samples), default=0)
+  return Run(time.monotonic() - start, peak_kb / 1024, returncode, samples)
+
+
+def _newest_run_executions(metadata_db: Path) -> dict:
+  """Short component type name -> (start, end) seconds since the epoch."""
+  store = metadata.read_only_store(metadata_db)
+  runs = store.get_contexts_by_type('pipeline_run')
+  newest = max(runs, key=lambda c: c.create_time_since_epoch)
+  return {execution.type.rsplit('.', 1)[-1]:
+          (execution.create_time_since_epoch / 1000,
+           execution.last_update_time_since_epoch / 1000)
+          for execution in store.get_executions_by_context(newest.id)}
 
 
 def component_seconds(metadata_db: Path) -> Dict[str, float]:
   """Executor time per component type of the newest run (short names)."""
-  store = metadata.read_only_store(metadata_db)
-  runs = store.get_contexts_by_type('pipeline_run')
-  newest = max(runs, key=lambda c: c.create_time_since_epoch)
-  seconds = {}
-  for execution in store.get_executions_by_context(newest.id):
-    name = execution.type.rsplit('.', 1)[-1]
-    seconds[name] = (execution.last_update_time_since_epoch -
-                     execution.create_time_since_epoch) / 1000
-  return seconds
+  return {name: end - start for name, (start, end)
+          in _newest_run_executions(metadata_db).items()}
+
+
+def step_peak_memory_mb(metadata_db: Path, run: Run) -> Dict[str, float]:
+  """The run's peak memory while each step of its newest run ran.
+
+  Steps that run side by side share their figures; a step shorter than a
+  sample may have none.
+  """
+  peaks = {}
+  for name, (start, end) in _newest_run_executions(metadata_db).items():
+    during = [kb for at, kb in run.memory_samples if start <= at <= end]
+    if during:
+      peaks[name] = max(during) / 1024
+  return peaks
 
 
 def _output_uri(store, execution_type_suffix: str, output_key: str) -> str:

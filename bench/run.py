@@ -65,7 +65,8 @@ def _result(run: measure.Run, metadata_db: Path, log: Path, run_dir: Path,
     raise SystemExit(f'error: the run failed (exit {run.returncode}); see {log}')
   result = {'wall_seconds': run.wall_seconds,
             'peak_memory_mb': run.peak_memory_mb,
-            'components': measure.component_seconds(metadata_db)}
+            'components': measure.component_seconds(metadata_db),
+            'component_peak_mb': measure.step_peak_memory_mb(metadata_db, run)}
   if trained:
     result.update(measure.eval_quality(metadata_db, run_dir))
   return result

@@ -35,17 +35,21 @@ def test_a_single_pair_shows_its_plain_ratio():
 
 
 def test_above_the_template_scale_ours_runs_alone_and_its_growth_is_shown():
-  def ours(wall, memory, transform):
+  def ours(wall, memory, transform, transform_memory):
     return dict(_run(wall, memory), components={
-        'InMemoryTransform': transform, 'Pusher': 0.01})
+        'InMemoryTransform': transform, 'Pusher': 0.01},
+                component_peak_mb={'InMemoryTransform': transform_memory})
   results = {'100': {'rows': 1500200, 'template': _run(500, 4000),
-                     'ours': ours(100, 1700, 20.)},
-             '1000': {'rows': 15002000, 'ours': ours(1100, 2500, 250.)}}
+                     'ours': ours(100, 1700, 20., 900.)},
+             '1000': {'rows': 15002000, 'ours': ours(1100, 2500, 250., 990.)}}
   lines = doc_tables.table(results).splitlines()
   assert len(lines) == 5 and '| 15,002,000 | ours | 1100 | not run |' in (
       lines[4])
   growth = doc_tables.growth_table(results).splitlines()
-  assert growth[0] == '| ours | 100x | 1000x | grew (rows: 10x) |'
-  assert '| wall s | 100.0 | 1,100.0 | 11.0x |' in growth
-  assert '| Transform | 20.0 | 250.0 | 12.5x |' in growth
-  assert '| Pusher | 0.0 | 0.0 |  |' in growth  # too small to divide
+  assert growth[0] == ('| ours (rows: 10x) | s 100x | s 1000x | grew | '
+                       'peak MB 100x | peak MB 1000x | grew |')
+  assert ('| whole run | 100.0 | 1,100.0 | 11.0x | 1,700 | 2,500 | 1.5x |'
+          in growth)
+  assert '| Transform | 20.0 | 250.0 | 12.5x | 900 | 990 | 1.1x |' in growth
+  # Too short to divide, and no memory sample while it ran.
+  assert '| Pusher | 0.0 | 0.0 |  |  |  |  |' in growth
