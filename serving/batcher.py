@@ -1,9 +1,8 @@
 """Concurrent requests' rows answered together, by one signature call.
 
 TF Serving's batching without its wait: the rows that arrive while a call
-runs go together into the next (up to predict.BATCH_ROWS), so under load one
-call answers many requests, and a lone request waits for nobody. A call
-costs about the same for one row as for a few dozen.
+runs go together into the next (up to MAX_ROWS), so under load one call
+answers many requests, and a lone request waits for nobody.
 """
 
 import collections
@@ -18,6 +17,10 @@ from serving import predict
 
 # How long the draining thread waits for more requests before it ends.
 _IDLE_SECONDS = 1.0
+# Rows one call may answer. A call's fixed cost outweighs its cost per row
+# up to hundreds of rows (docs/performance.md, "Online serving"); more
+# would only lengthen the wait of the requests behind it.
+MAX_ROWS = 1024
 
 
 class Batcher:
@@ -46,13 +49,13 @@ class Batcher:
     return future
 
   def _take(self) -> list:
-    """The next requests, up to BATCH_ROWS rows (a larger one alone)."""
+    """The next requests, up to MAX_ROWS rows (a larger one alone)."""
     with self._arrived:
       if not self._queue:
         self._arrived.wait(_IDLE_SECONDS)
       batch, count = [], 0
-      while self._queue and (not batch or count + len(self._queue[0][0]) <=
-                             predict.BATCH_ROWS):
+      while self._queue and (not batch or
+                             count + len(self._queue[0][0]) <= MAX_ROWS):
         batch.append(self._queue.popleft())
         count += len(batch[-1][0])
       self._draining = bool(batch)

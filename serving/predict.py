@@ -118,10 +118,17 @@ class Predictor:
     self._signature = tf.saved_model.load(model_dir).signatures[SERVING_RAW]
     self.features = sorted(self._signature.structured_input_signature[1])
     self._taken = frozenset(self.features) | {features.TIPS_KEY}
+    # The key sets of a complete row: every feature, with or without the
+    # label.
+    self._complete = (frozenset(self.features), self._taken)
 
   def _unknown(self, columns: Iterable[str]) -> List[str]:
     """The columns the model does not take (the label aside)."""
     return sorted(set(columns) - self._taken)
+
+  def is_complete(self, columns) -> bool:
+    """Whether `columns` (a set or dict keys) is every feature, label or not."""
+    return columns in self._complete
 
   def check_columns(self, columns: Iterable[str]) -> None:
     """Raises RequestError if `columns` has one the model does not take."""
