@@ -47,6 +47,7 @@ def build_pipeline(settings: cluster_settings.KubeflowSettings,
       data_root=settings.data_path,
       newest_span=newest_span,
       bigquery_table=settings.bigquery_table or None,
+      train_epochs=settings.train_epochs or None,
       serving_model_dir=settings.serving_model_dir,
       schema_path=str(cluster_settings.CONTAINER_SCHEMA_PATH),
       # Neither backend runs our ML Metadata query

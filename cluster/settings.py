@@ -86,6 +86,9 @@ class KubeflowSettings:
   # The Dataflow workers' image (Dockerfile.dataflow); default:
   # gcr.io/<project>/taxi-tips-dataflow:<IMAGE_TAG>.
   dataflow_image: str = ''
+  # Passes over the train split instead of configs.TRAIN_STEPS (0): for a
+  # window whose size varies, such as a table's months (docs/scale.md).
+  train_epochs: int = 0
   # The Kubernetes service account TF Serving runs as (KServe): bound to a
   # Google service account that reads the push destination (Workload
   # Identity; docs/kubeflow.md, "Serve it: KServe").
@@ -187,6 +190,7 @@ KUBEFLOW_ENV = {
     'bigquery_table': 'BIGQUERY_TABLE',
     'beam_on_dataflow': 'BEAM_ON_DATAFLOW',
     'dataflow_image': 'DATAFLOW_IMAGE',
+    'train_epochs': 'TRAIN_EPOCHS',
     'serving_service_account': 'SERVING_SERVICE_ACCOUNT',
     'target': 'KUBEFLOW_TARGET',
 }
@@ -218,7 +222,8 @@ def kubeflow_settings_from_env() -> KubeflowSettings:
     The settings.
 
   Raises:
-    ValueError: the target is not one of KUBEFLOW_TARGETS.
+    ValueError: the target is not one of KUBEFLOW_TARGETS, or TRAIN_EPOCHS
+      is not a whole number of 1 or more.
   """
   values = {}
   for field, var in KUBEFLOW_ENV.items():
@@ -227,6 +232,13 @@ def kubeflow_settings_from_env() -> KubeflowSettings:
   if 'beam_on_dataflow' in values:
     values['beam_on_dataflow'] = values['beam_on_dataflow'].lower() in (
         '1', 'true', 'yes')
+  if 'train_epochs' in values:
+    epochs = values['train_epochs']
+    if not epochs.isdigit() or int(epochs) < 1:
+      raise ValueError(f'{KUBEFLOW_ENV["train_epochs"]}={epochs!r}: expected '
+                       'a whole number of passes over the train split, 1 or '
+                       'more')
+    values['train_epochs'] = int(epochs)
   settings = KubeflowSettings(**values)
   if settings.target not in KUBEFLOW_TARGETS:
     raise ValueError(f'{KUBEFLOW_ENV["target"]}={settings.target!r}: '

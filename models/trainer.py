@@ -14,8 +14,10 @@ from models import push_destination
 
 
 def _dataset(file_pattern, data_accessor, tf_transform_output, tft_layer,
-             batch_size, shuffle):
+             batch_size, shuffle, num_epochs=None):
   """(transformed features, label) batches from raw examples.
+
+  The files are read num_epochs times, or for ever with None.
 
   Transform does not write transformed examples: this applies its graph
   batch by batch here instead, which costs less than a Beam pass writing
@@ -29,7 +31,8 @@ def _dataset(file_pattern, data_accessor, tf_transform_output, tft_layer,
 
   return data_accessor.tf_dataset_factory(
       file_pattern,
-      tfxio.TensorFlowDatasetOptions(batch_size=batch_size, shuffle=shuffle),
+      tfxio.TensorFlowDatasetOptions(batch_size=batch_size, shuffle=shuffle,
+                                     num_epochs=num_epochs),
       tf_transform_output.raw_metadata.schema).map(
           split_label, num_parallel_calls=tf.data.AUTOTUNE).prefetch(
               tf.data.AUTOTUNE)
@@ -70,13 +73,23 @@ def run_fn(fn_args):
 
   Hyperparameters come from pipeline/configs.py through the Trainer's
   custom_config, so changing one re-runs training (it is part of the cache key).
+  Training takes fn_args.train_steps steps or, without them,
+  custom_config['train_epochs'] passes over the train split.
   With custom_config['warm_start_from'] (a push destination), training
   starts from the serving model's weights (models/warm_start.py).
 
   Args:
     fn_args: TFX's FnArgs: the example files, Transform's output, the steps,
       custom_config and where to write the serving model.
+
+  Raises:
+    ValueError: neither steps nor custom_config['train_epochs'] is set.
   """
+  epochs = None if fn_args.train_steps else fn_args.custom_config.get(
+      'train_epochs')
+  if not (fn_args.train_steps or epochs):
+    raise ValueError("run_fn trains train_args.num_steps steps or "
+                     "custom_config['train_epochs'] passes; neither is set")
   _keep_autograph_out_of_keras()
   hparams = fn_args.custom_config['hparams']
   tf.keras.utils.set_random_seed(hparams['seed'])
@@ -86,7 +99,7 @@ def run_fn(fn_args):
 
   train = _dataset(fn_args.train_files, fn_args.data_accessor,
                    tf_transform_output, tft_layer, hparams['batch_size'],
-                   shuffle=True)
+                   shuffle=True, num_epochs=epochs)
   evaluation = _dataset(fn_args.eval_files, fn_args.data_accessor,
                         tf_transform_output, tft_layer, hparams['batch_size'],
                         shuffle=False)
@@ -103,6 +116,7 @@ def run_fn(fn_args):
          for key in features.VOCAB_FEATURE_KEYS}))
   model.fit(
       train,
+      # None: until the train files' epochs are read.
       steps_per_epoch=fn_args.train_steps,
       validation_data=evaluation,
       validation_steps=fn_args.eval_steps,

@@ -17,6 +17,7 @@ from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGe
 from tfx.dsl.components.common.resolver import Resolver
 from tfx.proto import example_gen_pb2
 from tfx.proto import pusher_pb2
+from tfx.proto import trainer_pb2
 from tfx.types import Channel
 from tfx.types import standard_artifacts
 
@@ -137,6 +138,21 @@ def beam_steps(without_beam: bool):
   if without_beam:
     return InMemoryStatisticsGen, InMemoryTransform, InMemoryEvaluator
   return StatisticsGen, _beam_transform, Evaluator
+
+
+def train_args(train_steps: int,
+               train_epochs: Optional[int]) -> trainer_pb2.TrainArgs:
+  """The Trainer's steps: fixed, or none with train_epochs.
+
+  Without steps, run_fn passes train_epochs times over the train split
+  (models/trainer.py).
+  """
+  if train_epochs is None:
+    return trainer_pb2.TrainArgs(num_steps=train_steps)
+  if train_epochs < 1:
+    raise ValueError(f'train_epochs={train_epochs}: expected 1 or more '
+                     'passes over the train split')
+  return trainer_pb2.TrainArgs()
 
 
 def baseline(baseline: str, candidate: Channel, serving_model_dir: str):

@@ -38,6 +38,7 @@ def create_pipeline(
     schema_path: Optional[str] = str(configs.SCHEMA_PATH),
     baseline: str = 'resolver',
     train_steps: int = configs.TRAIN_STEPS,
+    train_epochs: Optional[int] = None,
     eval_steps: int = configs.EVAL_STEPS,
     hparams: Optional[dict] = None,
     warm_start: bool = configs.WARM_START,
@@ -78,6 +79,8 @@ def create_pipeline(
     baseline: where the Evaluator's baseline comes from: one of BASELINES
       (pipeline/components/baseline/).
     train_steps: Trainer steps.
+    train_epochs: passes over the train split instead of train_steps, so a
+      window whose size varies (a table's months) is trained on whole.
     eval_steps: Trainer validation steps.
     hparams: run_fn's hyperparameters (default: configs.HPARAMS).
     warm_start: start training from the serving model's weights.
@@ -102,7 +105,7 @@ def create_pipeline(
     The tfx Pipeline.
 
   Raises:
-    ValueError: baseline is not one of BASELINES.
+    ValueError: baseline is not one of BASELINES, or train_epochs is below 1.
   """
   data = bigquery_table or f'{data_root}/{data_pattern}'
   code_fingerprint = nodes.model_code_fingerprint()
@@ -132,9 +135,10 @@ def create_pipeline(
   trainer = Trainer(
       run_fn=configs.RUN_FN, examples=examples, schema=schema,
       transform_graph=transform.outputs['transform_graph'],
-      train_args=trainer_pb2.TrainArgs(num_steps=train_steps),
+      train_args=nodes.train_args(train_steps, train_epochs),
       eval_args=trainer_pb2.EvalArgs(num_steps=eval_steps),
       custom_config={'hparams': hparams, 'code_fingerprint': code_fingerprint,
+                     'train_epochs': train_epochs,
                      'warm_start_from': serving_model_dir if warm_start
                                         else None})
   # Nothing is trained on data the gate stopped.

@@ -201,6 +201,16 @@ def test_unknown_target_is_one_clear_line(tmp_path):
   ]
 
 
+@pytest.mark.parametrize('epochs', ['0', 'two', '-1'])
+def test_train_epochs_not_a_whole_number_is_one_clear_line(tmp_path, epochs):
+  result = helpers.compile_kubeflow('kfp', tmp_path, tmp_path, tmp_path,
+                                    TRAIN_EPOCHS=epochs)
+  assert result.returncode == 2
+  assert result.stderr.splitlines() == [
+      f"error: TRAIN_EPOCHS='{epochs}': expected a whole number of passes "
+      'over the train split, 1 or more']
+
+
 def test_tfx_cli_creates_the_vertex_pipeline(tmp_path):
   # The CLI looks for kfp with `pip freeze` from PATH: the venv's pip.
   env = helpers.venv_env(HOME=str(tmp_path), STORAGE_ROOT='gs://bucket')

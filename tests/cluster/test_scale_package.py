@@ -33,7 +33,8 @@ def packages(tmp_path_factory) -> dict:
   for target, args in (('kfp', []), ('vertex', ['--span', str(BACKFILL_SPAN)])):
     result = helpers.compile_kubeflow(
         target, 'gs://bucket', root / 'data', root / target, args=args,
-        BIGQUERY_TABLE=bigquery_duckdb.TABLE, BEAM_ON_DATAFLOW='true')
+        BIGQUERY_TABLE=bigquery_duckdb.TABLE, BEAM_ON_DATAFLOW='true',
+        TRAIN_EPOCHS='2')
     assert result.returncode == 0, result.stderr[-3000:]
     text = Path(result.stdout.splitlines()[-1]).read_text()
     specs[target] = (yaml.safe_load(text) if target == 'kfp' else
@@ -68,6 +69,19 @@ def test_the_kfp_cache_is_keyed_on_the_tables_complete_months(packages):
   query = json.loads(_parameter(spec, 'BigQueryExampleGen', 'input_config'))
   assert query['splits'][0]['pattern'] == query_spans.span_query(
       bigquery_duckdb.TABLE)
+
+
+def test_the_trainer_passes_twice_over_the_window_not_a_fixed_step_count(
+    packages):
+  for spec in packages.values():
+    train_args, custom_config = (
+        _parameter(spec, 'Trainer', name)
+        for name in ('train_args', 'custom_config'))
+    if isinstance(train_args, dict):  # Vertex AI's typed constants
+      train_args, custom_config = (train_args['stringValue'],
+                                   custom_config['stringValue'])
+    assert json.loads(train_args) == {}
+    assert json.loads(custom_config)['train_epochs'] == 2
 
 
 def test_a_backfill_compiles_its_span_as_a_static_range(packages):
