@@ -137,13 +137,22 @@ def _output_uri(store, execution_type_suffix: str, output_key: str) -> str:
   return store.get_artifacts_by_id(ids)[0].uri
 
 
-def _big_tip(features) -> int:
-  """Tip above 20 % of the fare, in whole cents (missing -> no big tip)."""
-  fare = features['fare'].float_list.value
-  tips = features['tips'].float_list.value
-  if not fare or not tips:
-    return 0
-  return int(round(tips[0] * 100) * 5 > round(fare[0] * 100))
+def _big_tips(serialized):
+  """1 where the tip is above 20 % of the fare in whole cents, else 0.
+
+  A missing fare or tip is no big tip. Cents are rounded half to even from
+  the examples' float32 values widened to float64, as Python's round().
+  """
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+  cents = {}
+  for key in ('fare', 'tips'):
+    values = tf.io.parse_example(
+        serialized, {key: tf.io.RaggedFeature(tf.float32)})[key]
+    dollars = values.to_tensor(default_value=float('nan'), shape=[None, 1])
+    cents[key] = tf.round(tf.cast(dollars[:, 0], tf.float64) * 100)
+  big = cents['tips'] * 5 > cents['fare']  # False where either is NaN
+  return tf.cast(big, tf.int32)
 
 
 def eval_quality(metadata_db: Path, run_dir: Path) -> Dict[str, float]:
@@ -165,8 +174,7 @@ def eval_quality(metadata_db: Path, run_dir: Path) -> Dict[str, float]:
   accuracy = tf.keras.metrics.BinaryAccuracy()
   auc = tf.keras.metrics.AUC(num_thresholds=2000)
   for batch in dataset.batch(_BATCH):
-    labels = [_big_tip(tf.train.Example.FromString(x.numpy()).features.feature)
-              for x in batch]
+    labels = _big_tips(batch)
     [scores] = serve(examples=batch).values()
     scores = tf.reshape(scores, [-1])
     accuracy.update_state(labels, scores)
