@@ -86,6 +86,25 @@ def _locust(base: str, work: Path, clients: int, rows: int,
       Path(f'{name}.log'), env=env)
 
 
+def _cpu_seconds(pid: int) -> float:
+  """A running process's CPU time so far, all its threads, user and system."""
+  fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
+  return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def _loaded(load: subprocess.Popen, server: subprocess.Popen) -> dict:
+  """Waits for a locust run; the CPU seconds it and the server took.
+
+  The two share the machine's cores: where the CPU went tells which of
+  them bounds the load.
+  """
+  server_before = _cpu_seconds(server.pid)
+  _, _, usage = os.wait4(load.pid, 0)
+  load.returncode = 0  # reaped above
+  return {'server_cpu_seconds': _cpu_seconds(server.pid) - server_before,
+          'locust_cpu_seconds': usage.ru_utime + usage.ru_stime}
+
+
 def _stats(work: Path, clients: int, rows: int) -> dict:
   """Locust's aggregated figures of one load (times in ms)."""
   with open(work / f'{clients}x{rows}_stats.csv', newline='') as f:
@@ -97,11 +116,12 @@ def _stats(work: Path, clients: int, rows: int) -> dict:
           'requests_per_second': float(total['Requests/s'])}
 
 
-def _under_push(base: str, work: Path, destination: Path,
-                seconds: int) -> dict:
+def _under_push(base: str, work: Path, destination: Path, seconds: int,
+                server: subprocess.Popen) -> dict:
   """The push load's figures, and how long the new version took to serve."""
   clients, rows = PUSH_LOAD
   load = _locust(base, work, clients, rows, seconds)
+  server_before = _cpu_seconds(server.pid)
   time.sleep(seconds / 3)
   pushed_at = time.time()
   version = int(Path(push_destination.publish(
@@ -110,9 +130,12 @@ def _under_push(base: str, work: Path, destination: Path,
   while _served(base) != version and load.poll() is None:
     time.sleep(.05)
   swap_seconds = time.time() - pushed_at
-  load.wait()
+  _, _, usage = os.wait4(load.pid, 0)
+  load.returncode = 0  # reaped above
   return dict(_stats(work, clients, rows), swap_seconds=swap_seconds,
-              served=_served(base) == version)
+              served=_served(base) == version,
+              server_cpu_seconds=_cpu_seconds(server.pid) - server_before,
+              locust_cpu_seconds=usage.ru_utime + usage.ru_stime)
 
 
 def measure(source: str, work: Path, seconds: int) -> dict:
@@ -132,10 +155,10 @@ def measure(source: str, work: Path, seconds: int) -> dict:
       time.sleep(.2)
     loads = []
     for clients, rows in LOADS:
-      _locust(base, work, clients, rows, seconds).wait()
-      loads.append(_stats(work, clients, rows))
+      cpu = _loaded(_locust(base, work, clients, rows, seconds), server)
+      loads.append(dict(_stats(work, clients, rows), **cpu))
     return {'loads': loads, 'push': _under_push(base, work, destination,
-                                                seconds)}
+                                                seconds, server)}
   finally:
     server.terminate()
     server.wait()
@@ -147,14 +170,17 @@ def block(results: dict, seconds: int) -> str:
       f'Machine: {doc_tables.machine()}; server and locust on it together, '
       f'{seconds} s a load, {time.strftime("%Y-%m-%d", time.gmtime())}.', '',
       '| clients | rows a request | requests | failed | p50 ms | p99 ms '
-      '| requests/s | rows/s |', '|---:|---:|---:|---:|---:|---:|---:|---:|']
+      '| requests/s | rows/s | server CPU s | locust CPU s |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
   for load in results['loads'] + [results['push']]:
     pushed = ' (a push)' if load is results['push'] else ''
     lines.append(
         f'| {load["clients"]}{pushed} | {load["rows"]} | {load["requests"]} '
         f'| {load["failures"]} | {load["p50_ms"]:.0f} | {load["p99_ms"]:.0f} '
         f'| {load["requests_per_second"]:.0f} '
-        f'| {load["requests_per_second"] * load["rows"]:.0f} |')
+        f'| {load["requests_per_second"] * load["rows"]:.0f} '
+        f'| {load["server_cpu_seconds"]:.1f} '
+        f'| {load["locust_cpu_seconds"]:.1f} |')
   push = results['push']
   lines += ['', f'The pushed version was served {push["swap_seconds"]:.1f} s '
             'after its folder appeared.' if push['served'] else

@@ -43,9 +43,10 @@ from serving.errors import RequestError
 # Bytes one request body may have: a bound on the memory one client takes;
 # MAX_ROWS rows of the widest CSV rows fit.
 MAX_BODY_BYTES = 32 * 1024 * 1024
-# Bodies up to this are read on the event loop (a few rows: tens of
-# microseconds); larger ones in a thread, so they hold no other request up.
-_INLINE_PARSE_BYTES = 16 * 1024
+# Bodies up to this (about 150 rows) are read on the event loop, where a
+# thread's hand-off would cost a good part of their reading; larger ones in
+# a thread, so they hold no other request up.
+_INLINE_PARSE_BYTES = 64 * 1024
 _ANSWER_KEY = {rest_request.ROW_FORMAT: 'predictions',
                rest_request.COLUMNAR_FORMAT: 'outputs'}
 
