@@ -42,7 +42,8 @@ class Run:
   memory_samples: list = dataclasses.field(default_factory=list)
 
 
-def _descendants(root: int) -> list:
+def descendants(root: int) -> list:
+  """The pids of a process and all its descendants."""
   children = collections.defaultdict(list)
   for stat in Path('/proc').glob('[0-9]*/stat'):
     try:  # "pid (name) state ppid ...": the name may hold spaces
@@ -60,7 +61,7 @@ def _descendants(root: int) -> list:
 
 def _tree_pss_kb(root: int) -> int:
   total = 0
-  for pid in _descendants(root):
+  for pid in descendants(root):
     try:
       rollup = Path(f'/proc/{pid}/smaps_rollup').read_text()
     except OSError:

@@ -8,7 +8,7 @@ bounded by time (--seconds) and by requests (MAX_REQUESTS_PER_CLIENT);
 the figures go into docs/performance.md between the serve-bench markers.
 
     python -m bench.serve_load [--output-dir DIR | --push-destination DIR]
-        [--seconds 12]
+        [--seconds 12] [--workers N]
 """
 
 import argparse
@@ -24,6 +24,7 @@ import time
 import urllib.request
 
 from bench import doc_tables
+from bench import measure
 from local import paths
 from models import push_destination
 from pipeline import configs
@@ -86,10 +87,19 @@ def _locust(base: str, work: Path, clients: int, rows: int,
       Path(f'{name}.log'), env=env)
 
 
-def _cpu_seconds(pid: int) -> float:
-  """A running process's CPU time so far, all its threads, user and system."""
-  fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
-  return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+def _cpu_seconds(root: int) -> float:
+  """The CPU time so far of a process and its descendants (its workers).
+
+  User and system, all their threads.
+  """
+  ticks = 0
+  for pid in measure.descendants(root):
+    try:
+      fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
+    except OSError:
+      continue  # it has ended
+    ticks += int(fields[11]) + int(fields[12])
+  return ticks / os.sysconf('SC_CLK_TCK')
 
 
 def _loaded(load: subprocess.Popen, server: subprocess.Popen) -> dict:
@@ -138,7 +148,7 @@ def _under_push(base: str, work: Path, destination: Path, seconds: int,
               locust_cpu_seconds=usage.ru_utime + usage.ru_stime)
 
 
-def measure(source: str, work: Path, seconds: int) -> dict:
+def serve_and_load(source: str, work: Path, seconds: int, workers: int) -> dict:
   """Serves a copy of `source`'s newest version and loads it."""
   destination = work / configs.PIPELINE_NAME
   push_destination.publish(source, str(destination))
@@ -146,7 +156,7 @@ def measure(source: str, work: Path, seconds: int) -> dict:
   base = f'http://127.0.0.1:{port}'
   server = _start(
       [sys.executable, '-m', 'serving.cli', 'serve', '--port', str(port),
-       '--push-destination', str(destination)],
+       '--push-destination', str(destination), '--workers', str(workers)],
       work / 'serve.log', cwd=configs.PROJECT_ROOT)
   try:
     while not _served(base):
@@ -164,10 +174,11 @@ def measure(source: str, work: Path, seconds: int) -> dict:
     server.wait()
 
 
-def block(results: dict, seconds: int) -> str:
+def block(results: dict, seconds: int, workers: int) -> str:
   """The figures as the doc's Markdown block."""
   lines = [
-      f'Machine: {doc_tables.machine()}; server and locust on it together, '
+      f'Machine: {doc_tables.machine()}; server ({workers} worker '
+      f'process{"es" if workers > 1 else ""}) and locust on it together, '
       f'{seconds} s a load, {time.strftime("%Y-%m-%d", time.gmtime())}.', '',
       '| clients | rows a request | requests | failed | p50 ms | p99 ms '
       '| requests/s | rows/s | server CPU s | locust CPU s |',
@@ -203,6 +214,9 @@ def main(argv=None) -> int:
   where.add_argument('--push-destination', help='a folder of versions')
   parser.add_argument('--seconds', type=int, default=12,
                       help='each load\'s duration')
+  parser.add_argument('--workers', type=int, default=os.cpu_count(),
+                      help='the server\'s worker processes (default: the '
+                      'cores, %(default)s)')
   args = parser.parse_args(argv)
   destination = args.push_destination or str(paths.LocalPaths(
       (args.output_dir or configs.output_dir_from_env()).resolve()
@@ -213,9 +227,9 @@ def main(argv=None) -> int:
           'first', file=sys.stderr)
     return 2
   with tempfile.TemporaryDirectory() as work:
-    results = measure(source, Path(work), args.seconds)
+    results = serve_and_load(source, Path(work), args.seconds, args.workers)
   print(json.dumps(results, indent=1))
-  write_doc(block(results, args.seconds))
+  write_doc(block(results, args.seconds, args.workers))
   return 0
 
 

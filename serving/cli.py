@@ -39,6 +39,12 @@ from pipeline import configs
 from serving.errors import RequestError
 
 
+def _at_least_one(text: str) -> int:
+  if not text.isdigit() or int(text) < 1:
+    raise argparse.ArgumentTypeError(f'{text!r}: expected 1 or more')
+  return int(text)
+
+
 def _parse_args(argv):
   parser = argparse.ArgumentParser(
       prog='taxi-tips', description=__doc__.split('\n')[0],
@@ -94,6 +100,10 @@ def _parse_args(argv):
   serve.add_argument('--version', type=int,
                      help='serve this version only (default: the newest, '
                      'following every push and rollback)')
+  serve.add_argument('--workers', type=_at_least_one, default=1,
+                     help='processes answering requests, each with its own '
+                     'copy of the model: one uses one core at most '
+                     '(default: %(default)s)')
 
   report = commands.add_parser(
       'report', help='write the HTML report of a local run')
@@ -202,12 +212,11 @@ def _predict(args, destination: str) -> int:
 
 
 def _serve(args, destination: str) -> None:
-  from serving import model_pool  # pylint: disable=g-import-not-at-top
   from serving import server  # pylint: disable=g-import-not-at-top
   logging.basicConfig(level=logging.INFO, format='%(levelname)s: %(message)s')
-  pool = model_pool.ModelPool(destination, configs.PIPELINE_NAME,
-                              pinned=args.version)
-  server.make_server(pool, args.host, args.port).run()
+  server.serve({'destination': destination,
+                'model_name': configs.PIPELINE_NAME, 'pinned': args.version},
+               args.host, args.port, args.workers)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

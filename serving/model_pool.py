@@ -134,14 +134,18 @@ class ModelPool:
       self._states[served.version] = VersionState(END)
     logging.info('serving version %d of %s', wanted, self.destination)
 
+  def refresh(self) -> None:
+    """poll(); a destination that cannot be listed is logged, not raised."""
+    try:
+      self.poll()
+    except Exception:  # pylint: disable=broad-except
+      # A network file system or GCS hiccup: the served version stays, the
+      # next poll retries.
+      logging.exception('listing %s failed', self.destination)
+
   def _follow(self) -> None:
     while True:
-      try:
-        self.poll()
-      except Exception:  # pylint: disable=broad-except
-        # The destination could not be listed (a network file system or
-        # GCS hiccup): the served version stays, the next poll retries.
-        logging.exception('listing %s failed', self.destination)
+      self.refresh()
       if self._stop.wait(self._poll_seconds):
         return
 

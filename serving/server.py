@@ -17,12 +17,15 @@ signature: CSV-column features in (rest_request.py), `big_tip_probability`
 out, one [p] a row; an error is {"error": "..."} with TF Serving's HTTP
 status (400 a bad request, 404 no such model or version), in both
 protocols. The model follows the push destination (model_pool.py).
-Starlette on uvicorn.
+Starlette on uvicorn, in one process or several (serve()).
 """
 
 import asyncio
 import contextlib
+import json
 import logging
+import os
+import tempfile
 import time
 
 from starlette import applications
@@ -231,11 +234,14 @@ async def _http_error(_, e: exceptions.HTTPException) -> responses.Response:
   return _error(e.status_code, e.detail)
 
 
-def make_app(pool: model_pool.ModelPool) -> applications.Starlette:
+def make_app(pool: model_pool.ModelPool,
+             load_first: bool = False) -> applications.Starlette:
   """The ASGI app; it follows the push destination while it runs.
 
   Args:
     pool: the model to serve; started and stopped with the app.
+    load_first: load the version to serve before taking requests (a worker
+      of several: the port's other workers take them meanwhile).
 
   Returns:
     The app, for uvicorn.
@@ -243,6 +249,8 @@ def make_app(pool: model_pool.ModelPool) -> applications.Starlette:
 
   @contextlib.asynccontextmanager
   async def lifespan(_):
+    if load_first:  # uvicorn takes no connection before this is done
+      await concurrency.run_in_threadpool(pool.refresh)
     pool.start()
     yield
     pool.stop()
@@ -252,13 +260,43 @@ def make_app(pool: model_pool.ModelPool) -> applications.Starlette:
       exception_handlers={exceptions.HTTPException: _http_error})
 
 
-def make_server(pool: model_pool.ModelPool, host: str,
-                port: int) -> uvicorn.Server:
-  """The server of make_app(pool) at host:port; .run() serves until stopped.
+# What each worker process serves, from the process that starts them.
+_WORKER_SETTINGS_ENV = 'TAXI_TIPS_SERVE_WORKER'
 
-  One process: the loaded model is shared by all requests. No access log:
-  the metrics count the requests.
+
+def worker_app() -> applications.Starlette:
+  """The app of one worker process of serve(workers > 1).
+
+  Returns:
+    make_app() of a ModelPool as serve() was given it.
   """
-  return uvicorn.Server(uvicorn.Config(
-      make_app(pool), host=host, port=port, log_level='info',
-      access_log=False))
+  logging.basicConfig(level=logging.INFO, format='%(levelname)s: %(message)s')
+  settings = json.loads(os.environ[_WORKER_SETTINGS_ENV])
+  return make_app(model_pool.ModelPool(**settings), load_first=True)
+
+
+def serve(pool_settings: dict, host: str, port: int, workers: int = 1) -> None:
+  """Serves until stopped, from one process or several on one port.
+
+  One process answers requests on one core at most (Python's global lock
+  around what TensorFlow does not run); several share the port, each with
+  its own copy of the model following the push destination, and the
+  metrics of all of them in every scrape.
+
+  Args:
+    pool_settings: ModelPool's arguments (destination, model_name, pinned).
+    host: the address to listen on.
+    port: the port.
+    workers: processes answering requests.
+  """
+  # No access log: the metrics count the requests.
+  options = dict(host=host, port=port, log_level='info', access_log=False)
+  if workers == 1:  # the loaded model shared by all requests
+    uvicorn.run(make_app(model_pool.ModelPool(**pool_settings)), **options)
+    return
+  os.environ[_WORKER_SETTINGS_ENV] = json.dumps(pool_settings)
+  with tempfile.TemporaryDirectory(prefix='taxi-tips-metrics-') as metrics:
+    # The workers start as new interpreters and read it at their import.
+    os.environ[server_metrics.MULTIPROCESS_DIR_ENV] = metrics
+    uvicorn.run(f'{__name__}:{worker_app.__name__}', factory=True,
+                workers=workers, **options)

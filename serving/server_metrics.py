@@ -1,8 +1,17 @@
-"""The server's Prometheus metrics, in a registry of their own."""
+"""The server's Prometheus metrics, in a registry of their own.
 
+With several worker processes (`taxi-tips serve --workers`), each writes its
+figures to files under PROMETHEUS_MULTIPROC_DIR and a scrape of any of them
+adds up all of theirs (prometheus_client's multiprocess mode).
+"""
+
+import os
 from typing import Callable
 
 import prometheus_client
+from prometheus_client import multiprocess
+
+MULTIPROCESS_DIR_ENV = 'PROMETHEUS_MULTIPROC_DIR'
 
 # Latency buckets, in seconds: fine below 10 ms, where one-row requests are.
 _LATENCY_BUCKETS = (.001, .002, .003, .005, .0075, .01, .015, .025, .05, .1,
@@ -17,8 +26,9 @@ class ServerMetrics:
 
     Args:
       served_version: returns the version requests go to (0: none yet),
-        read at each scrape.
+        read as requests come and at each scrape.
     """
+    self._served_version = served_version
     self.registry = prometheus_client.CollectorRegistry()
     self._requests = prometheus_client.Counter(
         'taxi_tips_requests', 'Requests answered, by endpoint and HTTP status',
@@ -29,16 +39,24 @@ class ServerMetrics:
     self.rows = prometheus_client.Counter(
         'taxi_tips_predicted_rows', 'Rows given a probability',
         registry=self.registry)
-    prometheus_client.Gauge(
+    # Set as requests come and at each scrape: a function's value would not
+    # reach the other processes' scrapes. Across them, the newest set.
+    self._version = prometheus_client.Gauge(
         'taxi_tips_served_version', 'The model version requests go to '
-        '(0: none loaded yet)', registry=self.registry
-    ).set_function(served_version)
+        '(0: none loaded yet)', registry=self.registry,
+        multiprocess_mode='livemostrecent')
 
   def observe(self, endpoint: str, code: int, seconds: float) -> None:
     """Counts one answered request and its latency."""
     self._requests.labels(endpoint, str(code)).inc()
     self._latency.labels(endpoint).observe(seconds)
+    self._version.set(self._served_version())
 
   def exposition(self) -> bytes:
-    """The metrics in Prometheus' text format."""
-    return prometheus_client.generate_latest(self.registry)
+    """The metrics in Prometheus' text format, of every worker process."""
+    self._version.set(self._served_version())
+    if not os.environ.get(MULTIPROCESS_DIR_ENV):
+      return prometheus_client.generate_latest(self.registry)
+    workers = prometheus_client.CollectorRegistry()
+    multiprocess.MultiProcessCollector(workers)
+    return prometheus_client.generate_latest(workers)

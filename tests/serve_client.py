@@ -60,13 +60,14 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(destination: Path, log: Path) -> Iterator[int]:
-  """`taxi-tips serve` on `destination`; yields its port once it is ready."""
+def running_server(destination: Path, log: Path,
+                   *options: str) -> Iterator[int]:
+  """`taxi-tips serve [options]` on `destination`; yields its port once ready."""
   port = _free_port()
   with open(log, 'w') as out:
     process = subprocess.Popen(
         [sys.executable, '-m', 'serving.cli', 'serve', '--port', str(port),
-         '--push-destination', str(destination)],
+         '--push-destination', str(destination), *options],
         cwd=configs.PROJECT_ROOT, env=helpers.venv_env(), stdout=out,
         stderr=subprocess.STDOUT)
   try:
