@@ -214,9 +214,9 @@ def main(argv=None) -> int:
   where.add_argument('--push-destination', help='a folder of versions')
   parser.add_argument('--seconds', type=int, default=12,
                       help='each load\'s duration')
-  parser.add_argument('--workers', type=int, default=os.cpu_count(),
-                      help='the server\'s worker processes (default: the '
-                      'cores, %(default)s)')
+  parser.add_argument('--workers', type=int, default=1,
+                      help='the server\'s worker processes (default: '
+                      '%(default)s)')
   args = parser.parse_args(argv)
   destination = args.push_destination or str(paths.LocalPaths(
       (args.output_dir or configs.output_dir_from_env()).resolve()
