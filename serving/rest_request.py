@@ -73,8 +73,8 @@ def row_name(form: str, index: int) -> str:
 
 def _row(instance, predictor: predict.Predictor) -> dict:
   # Most rows: every feature, as text. They are the CSV fields already.
-  if (type(instance) is dict and predictor.is_complete(instance.keys()) and  # pylint: disable=unidiomatic-typecheck
-      all(type(value) is str for value in instance.values())):  # pylint: disable=unidiomatic-typecheck
+  if (isinstance(instance, dict) and predictor.is_complete(instance.keys())
+      and all(isinstance(value, str) for value in instance.values())):
     return instance
   if not isinstance(instance, dict):
     raise RequestError(
