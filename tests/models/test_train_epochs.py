@@ -37,8 +37,11 @@ def _logged_steps(model_run_dir) -> list:
 
 def test_each_epoch_reads_every_train_row_once(bundled_run, tmp_path):
   outputs = bundled_run.output_dir / 'pipelines' / configs.PIPELINE_NAME
-  [examples_uri] = (outputs / 'CsvExampleGen' / 'examples').iterdir()
-  [transform_uri] = (outputs / 'Transform' / 'transform_graph').iterdir()
+  # The newest of each: other tests add runs to the bundled run's outputs.
+  examples_uri, transform_uri = (
+      max((outputs / component / key).iterdir(), key=lambda p: int(p.name))
+      for component, key in (('CsvExampleGen', 'examples'),
+                             ('Transform', 'transform_graph')))
   train_rows = sum(1 for _ in tf.data.TFRecordDataset(
       tf.io.gfile.glob(str(examples_uri / 'Split-train' / '*')),
       compression_type='GZIP'))
