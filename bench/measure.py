@@ -96,8 +96,11 @@ def run_measured(command, cwd: Path, env: dict, log: Path) -> Run:
   return Run(time.monotonic() - start, peak_kb / 1024, returncode, samples)
 
 
-def _newest_run_executions(metadata_db: Path) -> dict:
-  """Short component type name -> (start, end) seconds since the epoch."""
+def newest_run_executions(metadata_db: Path) -> dict:
+  """Short component type name -> (start, end) seconds since the epoch.
+
+  Of the newest run in the store.
+  """
   store = metadata.read_only_store(metadata_db)
   runs = store.get_contexts_by_type('pipeline_run')
   newest = max(runs, key=lambda c: c.create_time_since_epoch)
@@ -107,20 +110,19 @@ def _newest_run_executions(metadata_db: Path) -> dict:
           for execution in store.get_executions_by_context(newest.id)}
 
 
-def component_seconds(metadata_db: Path) -> Dict[str, float]:
-  """Executor time per component type of the newest run (short names)."""
-  return {name: end - start for name, (start, end)
-          in _newest_run_executions(metadata_db).items()}
+def component_seconds(executions: dict) -> Dict[str, float]:
+  """Executor time per component (newest_run_executions)."""
+  return {name: end - start for name, (start, end) in executions.items()}
 
 
-def step_peak_memory_mb(metadata_db: Path, run: Run) -> Dict[str, float]:
-  """The run's peak memory while each step of its newest run ran.
+def step_peak_memory_mb(executions: dict, run: Run) -> Dict[str, float]:
+  """The run's peak memory while each step ran (newest_run_executions).
 
   Steps that run side by side share their figures; a step shorter than a
   sample may have none.
   """
   peaks = {}
-  for name, (start, end) in _newest_run_executions(metadata_db).items():
+  for name, (start, end) in executions.items():
     during = [kb for at, kb in run.memory_samples if start <= at <= end]
     if during:
       peaks[name] = max(during) / 1024

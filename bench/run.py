@@ -63,10 +63,11 @@ def _result(run: measure.Run, metadata_db: Path, log: Path, run_dir: Path,
             trained: bool = True) -> dict:
   if run.returncode != 0:
     raise SystemExit(f'error: the run failed (exit {run.returncode}); see {log}')
+  executions = measure.newest_run_executions(metadata_db)
   result = {'wall_seconds': run.wall_seconds,
             'peak_memory_mb': run.peak_memory_mb,
-            'components': measure.component_seconds(metadata_db),
-            'component_peak_mb': measure.step_peak_memory_mb(metadata_db, run)}
+            'components': measure.component_seconds(executions),
+            'component_peak_mb': measure.step_peak_memory_mb(executions, run)}
   if trained:
     result.update(measure.eval_quality(metadata_db, run_dir))
   return result

@@ -102,17 +102,25 @@ def _cpu_seconds(root: int) -> float:
   return ticks / os.sysconf('SC_CLK_TCK')
 
 
-def _loaded(load: subprocess.Popen, server: subprocess.Popen) -> dict:
+def _loaded(load: subprocess.Popen, server: subprocess.Popen,
+            during=dict) -> dict:
   """Waits for a locust run; the CPU seconds it and the server took.
 
   The two share the machine's cores: where the CPU went tells which of
   them bounds the load.
+
+  Args:
+    load: the locust process, just started.
+    server: the server's process.
+    during: called while the load runs; its figures are returned too.
   """
   server_before = _cpu_seconds(server.pid)
+  figures = during()
   _, _, usage = os.wait4(load.pid, 0)
   load.returncode = 0  # reaped above
-  return {'server_cpu_seconds': _cpu_seconds(server.pid) - server_before,
-          'locust_cpu_seconds': usage.ru_utime + usage.ru_stime}
+  return dict(figures,
+              server_cpu_seconds=_cpu_seconds(server.pid) - server_before,
+              locust_cpu_seconds=usage.ru_utime + usage.ru_stime)
 
 
 def _stats(work: Path, clients: int, rows: int) -> dict:
@@ -130,22 +138,20 @@ def _under_push(base: str, work: Path, destination: Path, seconds: int,
                 server: subprocess.Popen) -> dict:
   """The push load's figures, and how long the new version took to serve."""
   clients, rows = PUSH_LOAD
-  load = _locust(base, work, clients, rows, seconds)
-  server_before = _cpu_seconds(server.pid)
-  time.sleep(seconds / 3)
-  pushed_at = time.time()
-  version = int(Path(push_destination.publish(
-      push_destination.latest_version_dir(str(destination)),
-      str(destination))).name)
-  while _served(base) != version and load.poll() is None:
-    time.sleep(.05)
-  swap_seconds = time.time() - pushed_at
-  _, _, usage = os.wait4(load.pid, 0)
-  load.returncode = 0  # reaped above
-  return dict(_stats(work, clients, rows), swap_seconds=swap_seconds,
-              served=_served(base) == version,
-              server_cpu_seconds=_cpu_seconds(server.pid) - server_before,
-              locust_cpu_seconds=usage.ru_utime + usage.ru_stime)
+
+  def push() -> dict:
+    time.sleep(seconds / 3)
+    pushed_at = time.time()
+    version = int(Path(push_destination.publish(
+        push_destination.latest_version_dir(str(destination)),
+        str(destination))).name)
+    while _served(base) != version and time.time() < pushed_at + seconds:
+      time.sleep(.05)
+    return {'swap_seconds': time.time() - pushed_at, 'version': version}
+
+  figures = _loaded(_locust(base, work, clients, rows, seconds), server, push)
+  return dict(_stats(work, clients, rows), **figures,
+              served=_served(base) == figures['version'])
 
 
 def serve_and_load(source: str, work: Path, seconds: int, workers: int) -> dict:

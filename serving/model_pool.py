@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import os
 import threading
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from google.protobuf import json_format
 from tensorflow.core.protobuf import saved_model_pb2
@@ -96,6 +96,7 @@ class ModelPool:
     self._poll_seconds = poll_seconds
     self._served: Optional[Servable] = None
     self._states: Dict[int, VersionState] = {}
+    self._on_swap: List[Callable[[int], None]] = []
     self._stop = threading.Event()
     self._thread = threading.Thread(target=self._follow, daemon=True,
                                     name='model-pool')
@@ -129,10 +130,16 @@ class ModelPool:
       self._states[wanted] = VersionState(END, f'{type(e).__name__}: {e}')
       return
     self._served = servable  # the swap: one reference assignment
+    for listener in self._on_swap:
+      listener(wanted)
     self._states[wanted] = VersionState(AVAILABLE)
     if served:
       self._states[served.version] = VersionState(END)
     logging.info('serving version %d of %s', wanted, self.destination)
+
+  def on_swap(self, listener: Callable[[int], None]) -> None:
+    """Calls listener(version) each time a version starts being served."""
+    self._on_swap.append(listener)
 
   def refresh(self) -> None:
     """poll(); a destination that cannot be listed is logged, not raised."""

@@ -77,8 +77,8 @@ class _Api:
 
   def __init__(self, pool: model_pool.ModelPool):
     self.pool = pool
-    self.metrics = server_metrics.ServerMetrics(
-        lambda: pool.served.version if pool.served else 0)
+    self.metrics = server_metrics.ServerMetrics()
+    pool.on_swap(self.metrics.serving)
 
   def _servable(self, request: requests.Request) -> model_pool.Servable:
     return self.pool.get(request.path_params['model'],

@@ -6,7 +6,6 @@ adds up all of theirs (prometheus_client's multiprocess mode).
 """
 
 import os
-from typing import Callable
 
 import prometheus_client
 from prometheus_client import multiprocess
@@ -21,14 +20,7 @@ _LATENCY_BUCKETS = (.001, .002, .003, .005, .0075, .01, .015, .025, .05, .1,
 class ServerMetrics:
   """Requests by endpoint and status, their latency, rows, served version."""
 
-  def __init__(self, served_version: Callable[[], int]):
-    """Creates the metrics.
-
-    Args:
-      served_version: returns the version requests go to (0: none yet),
-        read as requests come and at each scrape.
-    """
-    self._served_version = served_version
+  def __init__(self):
     self.registry = prometheus_client.CollectorRegistry()
     self._requests = prometheus_client.Counter(
         'taxi_tips_requests', 'Requests answered, by endpoint and HTTP status',
@@ -39,8 +31,8 @@ class ServerMetrics:
     self.rows = prometheus_client.Counter(
         'taxi_tips_predicted_rows', 'Rows given a probability',
         registry=self.registry)
-    # Set as requests come and at each scrape: a function's value would not
-    # reach the other processes' scrapes. Across them, the newest set.
+    # Set at each swap (a function's value would not reach the other worker
+    # processes' scrapes); across the workers, the newest set.
     self._version = prometheus_client.Gauge(
         'taxi_tips_served_version', 'The model version requests go to '
         '(0: none loaded yet)', registry=self.registry,
@@ -50,11 +42,13 @@ class ServerMetrics:
     """Counts one answered request and its latency."""
     self._requests.labels(endpoint, str(code)).inc()
     self._latency.labels(endpoint).observe(seconds)
-    self._version.set(self._served_version())
+
+  def serving(self, version: int) -> None:
+    """Records the version requests now go to."""
+    self._version.set(version)
 
   def exposition(self) -> bytes:
     """The metrics in Prometheus' text format, of every worker process."""
-    self._version.set(self._served_version())
     if not os.environ.get(MULTIPROCESS_DIR_ENV):
       return prometheus_client.generate_latest(self.registry)
     workers = prometheus_client.CollectorRegistry()
