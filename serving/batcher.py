@@ -7,8 +7,8 @@ answers many requests, and a lone request waits for nobody.
 
 import collections
 from concurrent import futures
+import itertools
 import threading
-from typing import List
 
 import tensorflow as tf
 
@@ -28,20 +28,24 @@ class Batcher:
 
   def __init__(self, predictor: predict.Predictor):
     self._predictor = predictor
-    self._queue = collections.deque()  # (rows, future)
+    self._queue = collections.deque()  # (columns, rows, future)
     self._arrived = threading.Condition()
     self._draining = False
 
-  def submit(self, rows: List[dict]) -> futures.Future:
+  def submit(self, columns: predict.Columns) -> futures.Future:
     """Queues rows; the future's result is their predict.Answer list.
 
     A thread drains the queue while requests come, and ends once none has
     come for _IDLE_SECONDS: nothing holds the model after its version
     stopped taking requests.
+
+    Args:
+      columns: the rows, as the predictor's columns.
     """
     future = futures.Future()
     with self._arrived:
-      self._queue.append((rows, future))
+      self._queue.append((columns, len(next(iter(columns.values()))),
+                          future))
       self._arrived.notify()
       if not self._draining:
         self._draining = True
@@ -55,9 +59,9 @@ class Batcher:
         self._arrived.wait(_IDLE_SECONDS)
       batch, count = [], 0
       while self._queue and (not batch or
-                             count + len(self._queue[0][0]) <= MAX_ROWS):
+                             count + self._queue[0][1] <= MAX_ROWS):
         batch.append(self._queue.popleft())
-        count += len(batch[-1][0])
+        count += batch[-1][1]
       self._draining = bool(batch)
       return batch
 
@@ -69,20 +73,23 @@ class Batcher:
       try:
         self._answer(batch)
       except Exception as e:  # pylint: disable=broad-except
-        for _, future in batch:  # to the requests, which answer 500
+        for _, _, future in batch:  # to the requests, which answer 500
           future.set_exception(e)
 
   def _answer(self, batch: list) -> None:
+    columns = batch[0][0] if len(batch) == 1 else {
+        k: list(itertools.chain.from_iterable(c[k] for c, _, _ in batch))
+        for k in batch[0][0]}
     try:
-      answers = self._predictor.call([row for rows, _ in batch for row in rows])
+      answers = self._predictor.call_columns(columns)
     except tf.errors.InvalidArgumentError:
       # A row is refused: each request on its own, so one bad request
       # costs the others one call each, not one a row.
-      for rows, future in batch:
+      for columns, _, future in batch:
         future.set_result([answer for _, answer in
-                           self._predictor.predict(rows)])
+                           self._predictor.predict(predict.rows_of(columns))])
       return
     start = 0
-    for rows, future in batch:
-      future.set_result(answers[start:start + len(rows)])
-      start += len(rows)
+    for _, count, future in batch:
+      future.set_result(answers[start:start + count])
+      start += count

@@ -38,7 +38,7 @@ OUTPUT_DATATYPE = 'FP32'
 @dataclasses.dataclass(frozen=True)
 class InferRequest:
   id: Optional[str]  # the client's, echoed in the answer
-  rows: List[dict]  # feature -> CSV field text, in request order
+  columns: predict.Columns  # every feature's values, in request order
 
   def row_name(self, index: int) -> str:
     return f'row {index} of inputs'
@@ -102,6 +102,8 @@ def _column(tensor, index: int) -> tuple:
     if len(data) != shape[0]:
       raise RequestError(f'shape {shape!r} holds {shape[0]} value(s), data '
                          f'has {len(data)}')
+    if datatype == _TEXT and set(map(type, data)) == {str}:
+      return name, data  # as most are: no value to check
     column = []
     for row, value in enumerate(data):
       try:  # a value at a time: no `with about` (errors.py)
@@ -162,8 +164,8 @@ def parse(body: bytes, predictor: predict.Predictor) -> InferRequest:
     raise RequestError('inputs: every feature needs one value a row; got '
                        + ', '.join(f'{n}: {c}' for n, c in counts.items()))
   rest_request.check_count('inputs', max(counts.values()))
-  return InferRequest(request_id, [dict(zip(columns, values))
-                                   for values in zip(*columns.values())])
+  return InferRequest(request_id,
+                      {k: columns[k] for k in predictor.features})
 
 
 def answer(model_name: str, version: int, request: InferRequest,

@@ -6,11 +6,18 @@ The body is `{"instances": [{feature: value, ...}, ...]}` (row format) or
 the model must be given for every row (null or "" is a missing value, as an
 empty CSV field); the label column may be given and is ignored. Anything
 else is refused with a RequestError naming the field.
+
+Most requests give every value as text: orjson reads those, and their
+columns are checked whole (_quick). Any other body is read again by
+Python's json, whose reading (integers of any size exactly, NaN to be
+refused by name) and errors the answer then follows.
 """
 
 import dataclasses
 import json
-from typing import List
+from typing import Optional
+
+import orjson
 
 from models.signatures import SERVING_RAW
 from serving import predict
@@ -26,7 +33,7 @@ COLUMNAR_FORMAT = 'inputs'
 @dataclasses.dataclass(frozen=True)
 class PredictRequest:
   form: str  # ROW_FORMAT or COLUMNAR_FORMAT: the key the answer goes under
-  rows: List[dict]  # feature -> CSV field text, in request order
+  columns: predict.Columns  # every feature's values, in request order
 
   def row_name(self, index: int) -> str:
     return row_name(self.form, index)
@@ -72,10 +79,6 @@ def row_name(form: str, index: int) -> str:
 
 
 def _row(instance, predictor: predict.Predictor) -> dict:
-  # Most rows: every feature, as text. They are the CSV fields already.
-  if (isinstance(instance, dict) and predictor.is_complete(instance.keys())
-      and all(isinstance(value, str) for value in instance.values())):
-    return instance
   if not isinstance(instance, dict):
     raise RequestError(
         f'expected an object of feature: value, got {json.dumps(instance)}')
@@ -88,24 +91,24 @@ def _row(instance, predictor: predict.Predictor) -> dict:
 
 
 def _rows(form: str, instances: list,
-          predictor: predict.Predictor) -> List[dict]:
+          predictor: predict.Predictor) -> predict.Columns:
   rows = []
   try:  # a row at a time: no `with about` (errors.py)
     for instance in instances:
       rows.append(_row(instance, predictor))
   except RequestError as e:
     raise RequestError(f'{row_name(form, len(rows))}: {e}') from None
-  return rows
+  return predictor.columns(rows)
 
 
-def _instances(instances, predictor: predict.Predictor) -> List[dict]:
+def _instances(instances, predictor: predict.Predictor) -> predict.Columns:
   if not isinstance(instances, list):
     raise RequestError("Expecting 'instances' to be a list of objects")
   check_count(ROW_FORMAT, len(instances))
   return _rows(ROW_FORMAT, instances, predictor)
 
 
-def _inputs(inputs, predictor: predict.Predictor) -> List[dict]:
+def _inputs(inputs, predictor: predict.Predictor) -> predict.Columns:
   if not isinstance(inputs, dict):
     raise RequestError("Expecting 'inputs' to be an object of feature: list "
                        'of values (the model has several inputs)')
@@ -123,6 +126,42 @@ def _inputs(inputs, predictor: predict.Predictor) -> List[dict]:
                predictor)
 
 
+def _text_inputs(inputs, predictor: predict.Predictor
+                 ) -> Optional[predict.Columns]:
+  """The columns of `inputs` giving every feature's values as text, else None."""
+  if not isinstance(inputs, dict) or any(
+      type(values) is not list for values in inputs.values()):  # pylint: disable=unidiomatic-typecheck
+    return None
+  return predictor.text_columns(
+      [dict(zip(inputs, values)) for values in zip(*inputs.values())]
+  ) if len(set(map(len, inputs.values()))) == 1 else None
+
+
+def _quick(body: bytes, predictor: predict.Predictor
+           ) -> Optional[PredictRequest]:
+  """The request, if it is the common one; else None.
+
+  The common one: one format's key and maybe the signature's name, 1 to
+  MAX_ROWS rows, each giving every feature as text.
+  """
+  try:
+    request = orjson.loads(body)
+  except orjson.JSONDecodeError:
+    return None
+  if not isinstance(request, dict):
+    return None
+  form = ROW_FORMAT if ROW_FORMAT in request else COLUMNAR_FORMAT
+  if (request.keys() - {form, 'signature_name'} or
+      request.get('signature_name', SERVING_RAW) not in ('', SERVING_RAW)):
+    return None
+  given = request.get(form)
+  columns = ((predictor.text_columns(given) if isinstance(given, list) else
+              None) if form == ROW_FORMAT else _text_inputs(given, predictor))
+  if columns is None or len(next(iter(columns.values()))) > MAX_ROWS:
+    return None
+  return PredictRequest(form, columns)
+
+
 def parse(body: bytes, predictor: predict.Predictor) -> PredictRequest:
   """A predict request's rows, checked against the model's features.
 
@@ -137,6 +176,9 @@ def parse(body: bytes, predictor: predict.Predictor) -> PredictRequest:
     RequestError: the body is not such a request; the message names the
       field.
   """
+  quick = _quick(body, predictor)
+  if quick:
+    return quick
   request = read_json(body)
   if not isinstance(request, dict):
     raise RequestError('the request must be a JSON object with "instances" '

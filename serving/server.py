@@ -34,6 +34,7 @@ from starlette import exceptions
 from starlette import requests
 from starlette import responses
 from starlette import routing
+import orjson
 import uvicorn
 
 from serving import model_pool
@@ -60,6 +61,12 @@ class _TooLarge(Exception):
 
 def _error(status: int, message) -> responses.JSONResponse:
   return responses.JSONResponse({'error': str(message)}, status_code=status)
+
+
+def _answer(content: dict) -> responses.Response:
+  """A prediction's answer; orjson writes the floats faster than json."""
+  return responses.Response(orjson.dumps(content),
+                            media_type='application/json')
 
 
 async def _body(request: requests.Request) -> bytes:
@@ -98,7 +105,8 @@ class _Api:
               if len(body) <= _INLINE_PARSE_BYTES else
               await concurrency.run_in_threadpool(
                   parse, body, servable.predictor))
-    answers = await asyncio.wrap_future(servable.batcher.submit(parsed.rows))
+    answers = await asyncio.wrap_future(
+        servable.batcher.submit(parsed.columns))
     for index, answer in enumerate(answers):
       if isinstance(answer, predict.RowError):
         # TF Serving fails the whole request for one bad row.
@@ -109,14 +117,13 @@ class _Api:
   async def predict(self, request: requests.Request) -> responses.Response:
     """TF Serving's predict response: one [p] a row (the output is [rows, 1])."""
     _, parsed, answers = await self._answered(request, rest_request.parse)
-    return responses.JSONResponse(
-        {_ANSWER_KEY[parsed.form]: [[answer] for answer in answers]})
+    return _answer({_ANSWER_KEY[parsed.form]: [[answer] for answer in answers]})
 
   async def infer(self, request: requests.Request) -> responses.Response:
     """The Open Inference Protocol's inference response."""
     servable, parsed, answers = await self._answered(request,
                                                      open_inference.parse)
-    return responses.JSONResponse(open_inference.answer(
+    return _answer(open_inference.answer(
         self.pool.model_name, servable.version, parsed, answers))
 
   async def model_metadata(self, request: requests.Request

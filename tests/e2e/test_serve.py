@@ -20,6 +20,7 @@ from models import push_destination
 from pipeline import configs
 from serving import cli
 from serving import model_pool
+from serving import predict
 from serving import rest_request
 from serving import server
 
@@ -50,6 +51,30 @@ def test_serve_answers_as_predict_does(port, destination, rows, tmp_path,
       {'signature_name': 'serving_raw', 'inputs': columns})
   assert status == 200, answer
   assert [p for [p] in answer['outputs']] == pytest.approx(expected, abs=1e-6)
+
+
+def test_each_reading_of_a_request_gives_the_same_fields(destination, rows):
+  # Rows all of text are read by orjson and checked column by column; any
+  # other body again by Python's json, row by row. Both must give the
+  # fields a client means, an integer of any size included.
+  predictor = predict.Predictor(
+      push_destination.latest_version_dir(str(destination)))
+
+  def fields(request: dict) -> dict:
+    parsed = rest_request.parse(json.dumps(request).encode(), predictor)
+    return {k: list(v) for k, v in parsed.columns.items()}
+
+  by_columns = fields({'instances': rows})
+  assert by_columns == {k: [r[k] for r in rows] for k in predictor.features}
+  # A value as TF Serving's one-value list sends it all the other way.
+  listed = [dict(rows[0], company=[rows[0]['company']])] + rows[1:]
+  assert fields({'instances': listed}) == by_columns
+  inputs = {k: [r[k] for r in rows] for k in rows[0]}
+  assert fields({'inputs': inputs}) == by_columns
+  assert fields({'inputs': dict(inputs, fare=[[v] for v in inputs['fare']])}
+                ) == by_columns
+  assert fields({'instances': [dict(rows[0], fare=10**30)]})['fare'] == [
+      str(10**30)]
 
 
 def test_status_metadata_health_and_metrics(port, rows):

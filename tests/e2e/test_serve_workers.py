@@ -61,7 +61,12 @@ def test_two_workers_answer_alike_count_together_and_follow_a_push(
     with futures.ThreadPoolExecutor(4) as clients:
       answers = list(clients.map(send, range(_REQUESTS)))
     assert {status for status, _ in answers} == {200}
-    assert len({str(answer['predictions']) for _, answer in answers}) == 1
+    # Alike to the last float32 digit, which the batch a row was answered
+    # in may change (TF Serving's batching does the same).
+    probabilities = [[p for [p] in answer['predictions']]
+                     for _, answer in answers]
+    for answered in probabilities:
+      assert answered == pytest.approx(probabilities[0], abs=1e-6)
     # Each worker counted some of them (prometheus_client's files, one a
     # process).
     workers = _workers(destination)
