@@ -212,9 +212,9 @@ def _predict(args, destination: str) -> int:
 
 
 def _serve(args, destination: str) -> None:
-  from serving import server  # pylint: disable=g-import-not-at-top
+  from serving import launch  # pylint: disable=g-import-not-at-top
   logging.basicConfig(level=logging.INFO, format='%(levelname)s: %(message)s')
-  server.serve({'destination': destination,
+  launch.serve({'destination': destination,
                 'model_name': configs.PIPELINE_NAME, 'pinned': args.version},
                args.host, args.port, args.workers)
 

@@ -130,8 +130,9 @@ class Predictor:
     self.features = sorted(signature.structured_input_signature[1])
 
     # The columns in as one string matrix, a row a feature: a call converts
-    # one tensor and binds one argument. Converting and binding one a
-    # feature cost a small batch more than the model's work.
+    # one tensor and binds one argument. A tensor and an argument a feature
+    # were a good part of a small batch's call (docs/performance.md,
+    # "Online serving").
     @tf.function(input_signature=[
         tf.TensorSpec([len(self.features), None], tf.string)])
     def call(fields):

@@ -177,7 +177,7 @@ def parse(body: bytes, predictor: predict.Predictor) -> PredictRequest:
       field.
   """
   quick = _quick(body, predictor)
-  if quick:
+  if quick is not None:
     return quick
   request = read_json(body)
   if not isinstance(request, dict):

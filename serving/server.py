@@ -17,7 +17,7 @@ signature: CSV-column features in (rest_request.py), `big_tip_probability`
 out, one [p] a row; an error is {"error": "..."} with TF Serving's HTTP
 status (400 a bad request, 404 no such model or version), in both
 protocols. The model follows the push destination (model_pool.py).
-Starlette on uvicorn, in one process or several (serve()).
+Starlette, which uvicorn serves in one process or several (launch.py).
 """
 
 import asyncio
@@ -25,7 +25,6 @@ import contextlib
 import json
 import logging
 import os
-import tempfile
 import time
 
 from starlette import applications
@@ -35,8 +34,8 @@ from starlette import requests
 from starlette import responses
 from starlette import routing
 import orjson
-import uvicorn
 
+from serving import launch
 from serving import model_pool
 from serving import open_inference
 from serving import predict
@@ -267,43 +266,13 @@ def make_app(pool: model_pool.ModelPool,
       exception_handlers={exceptions.HTTPException: _http_error})
 
 
-# What each worker process serves, from the process that starts them.
-_WORKER_SETTINGS_ENV = 'TAXI_TIPS_SERVE_WORKER'
-
-
-def worker_app() -> applications.Starlette:
-  """The app of one worker process of serve(workers > 1).
+def app_from_environment() -> applications.Starlette:
+  """The app uvicorn serves, as serving/launch.py set it up.
 
   Returns:
-    make_app() of a ModelPool as serve() was given it.
+    make_app() of the ModelPool the launcher's settings describe.
   """
   logging.basicConfig(level=logging.INFO, format='%(levelname)s: %(message)s')
-  settings = json.loads(os.environ[_WORKER_SETTINGS_ENV])
-  return make_app(model_pool.ModelPool(**settings), load_first=True)
-
-
-def serve(pool_settings: dict, host: str, port: int, workers: int = 1) -> None:
-  """Serves until stopped, from one process or several on one port.
-
-  One process answers requests on one core at most (Python's global lock
-  around what TensorFlow does not run); several share the port, each with
-  its own copy of the model following the push destination, and the
-  metrics of all of them in every scrape.
-
-  Args:
-    pool_settings: ModelPool's arguments (destination, model_name, pinned).
-    host: the address to listen on.
-    port: the port.
-    workers: processes answering requests.
-  """
-  # No access log: the metrics count the requests.
-  options = dict(host=host, port=port, log_level='info', access_log=False)
-  if workers == 1:  # the loaded model shared by all requests
-    uvicorn.run(make_app(model_pool.ModelPool(**pool_settings)), **options)
-    return
-  os.environ[_WORKER_SETTINGS_ENV] = json.dumps(pool_settings)
-  with tempfile.TemporaryDirectory(prefix='taxi-tips-metrics-') as metrics:
-    # The workers start as new interpreters and read it at their import.
-    os.environ[server_metrics.MULTIPROCESS_DIR_ENV] = metrics
-    uvicorn.run(f'{__name__}:{worker_app.__name__}', factory=True,
-                workers=workers, **options)
+  settings = json.loads(os.environ[launch.SETTINGS_ENV])
+  return make_app(model_pool.ModelPool(**settings['pool']),
+                  load_first=settings['load_first'])

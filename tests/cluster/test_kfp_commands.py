@@ -4,61 +4,26 @@ create / update / run / schedule / runs, against a local server that
 implements and checks the KFP v2beta1 REST calls they make.
 """
 
-import json
 import re
-import socket
-import subprocess
-import sys
-import urllib.error
-import urllib.request
 
 import pytest
 import yaml
 
 import helpers
+import kfp_commands
+from kfp_commands import cli, ok, one_error_line
 from cluster import settings
-from cluster.kfp_client import connection
-from fakes.kfp_api_server import KfpApiServer
 from pipeline import configs
 
-STORAGE_ROOT = 'gs://bucket-under-test'
-PIPELINE_ROOT = f'{STORAGE_ROOT}/pipelines/{configs.PIPELINE_NAME}'
-
-
-@pytest.fixture
-def server():
-  api = KfpApiServer()
-  yield api
-  api.close()
-  # Every body the commands sent matched the kfp_server_api models.
-  assert api.state.rejected == []
-
-
-def _cli(endpoint, *args, **env):
-  env = dict(helpers.venv_env(STORAGE_ROOT=STORAGE_ROOT,
-                              KF_PIPELINES_ENDPOINT=endpoint), **env)
-  return subprocess.run(
-      [sys.executable, str(helpers.KUBEFLOW_RUNNER), *args],
-      env=env, capture_output=True, text=True, timeout=120)
-
-
-def _ok(result):
-  assert result.returncode == 0, result.stdout + result.stderr
-  return result.stdout
-
-
-def _one_error_line(result, returncode=1) -> str:
-  assert result.returncode == returncode, result.stdout + result.stderr
-  [line] = result.stderr.splitlines()
-  assert line.startswith('error: ')
-  return line
+PIPELINE_ROOT = (f'{kfp_commands.STORAGE_ROOT}/pipelines/'
+                 f'{configs.PIPELINE_NAME}')
 
 
 @pytest.fixture
 def created(server, kfp_env):
   """The compiled package uploaded as the pipeline."""
   package = kfp_env[1]
-  _ok(_cli(server.url, 'create', '--package', str(package)))
+  ok(cli(server.url, 'create', '--package', str(package)))
   return package
 
 
@@ -72,8 +37,8 @@ def test_create_uploads_the_compiled_package(server, created):
 
 
 def test_create_compiles_the_package_when_none_is_given(server, tmp_path):
-  out = _ok(_cli(server.url, 'create', '--output-dir', str(tmp_path),
-                 PIPELINE_IMAGE=helpers.TEST_IMAGE))
+  out = ok(cli(server.url, 'create', '--output-dir', str(tmp_path),
+               PIPELINE_IMAGE=helpers.TEST_IMAGE))
   package = tmp_path / f'{configs.PIPELINE_NAME}-kfp.yaml'
   assert str(package) in out
   [uploaded] = server.state.uploads.values()
@@ -82,7 +47,7 @@ def test_create_compiles_the_package_when_none_is_given(server, tmp_path):
 
 
 def test_second_create_is_refused_and_changes_nothing(server, created):
-  line = _one_error_line(_cli(server.url, 'create', '--package', str(created)))
+  line = one_error_line(cli(server.url, 'create', '--package', str(created)))
   assert 'already exists' in line and '`update`' in line
   assert len(server.state.pipelines) == 1
   assert len(server.state.versions) == 1
@@ -91,7 +56,7 @@ def test_second_create_is_refused_and_changes_nothing(server, created):
 def test_update_uploads_a_new_version(server, created, tmp_path):
   changed = tmp_path / 'changed.yaml'
   changed.write_bytes(created.read_bytes() + b'\n# new version\n')
-  out = _ok(_cli(server.url, 'update', '--package', str(changed)))
+  out = ok(cli(server.url, 'update', '--package', str(changed)))
   assert len(server.state.versions) == 2
   newest = max(server.state.versions.values(), key=lambda v: v['created_at'])
   assert server.state.uploads[newest['pipeline_version_id']] == (
@@ -106,14 +71,14 @@ def _two_versions(server, created, tmp_path) -> str:
   """Uploads a second version; returns its id."""
   changed = tmp_path / 'changed.yaml'
   changed.write_bytes(created.read_bytes() + b'\n# new version\n')
-  out = _ok(_cli(server.url, 'update', '--package', str(changed)))
+  out = ok(cli(server.url, 'update', '--package', str(changed)))
   return out.split('(id ')[1].split(')')[0]
 
 
 def test_run_and_schedule_after_update_use_the_newest_version(
     server, created, tmp_path):
   newest = _two_versions(server, created, tmp_path)
-  _ok(_cli(server.url, 'run'))
+  ok(cli(server.url, 'run'))
   [entry] = server.state.runs.values()
   assert entry['run']['pipeline_version_reference'][
       'pipeline_version_id'] == newest
@@ -123,7 +88,7 @@ def test_schedule_on_kfp_before_2_5_says_it_is_pinned(server, created,
                                                       tmp_path):
   server.state.pins_recurring_runs = True
   newest = _two_versions(server, created, tmp_path)
-  out = _ok(_cli(server.url, 'schedule', '--cron', '0 0 3 * * *'))
+  out = ok(cli(server.url, 'schedule', '--cron', '0 0 3 * * *'))
   [job] = server.state.recurring_runs.values()
   assert job['pipeline_version_reference']['pipeline_version_id'] == newest
   assert f'pinned it to version {newest}' in out
@@ -131,15 +96,15 @@ def test_schedule_on_kfp_before_2_5_says_it_is_pinned(server, created,
 
 
 def test_update_before_create_says_what_to_do(server, kfp_env):
-  line = _one_error_line(
-      _cli(server.url, 'update', '--package', str(kfp_env[1])))
+  line = one_error_line(
+      cli(server.url, 'update', '--package', str(kfp_env[1])))
   assert f"no pipeline named '{configs.PIPELINE_NAME}'" in line
   assert 'run `create` first' in line
 
 
 def test_run_wait_reports_every_step_of_the_newest_version(server, created):
-  result = _cli(server.url, 'run', '--wait', '--poll-seconds', '0.05')
-  out = _ok(result)
+  result = cli(server.url, 'run', '--wait', '--poll-seconds', '0.05')
+  out = ok(result)
 
   [entry] = server.state.runs.values()
   run = entry['run']
@@ -162,8 +127,8 @@ def test_run_wait_reports_every_step_of_the_newest_version(server, created):
 
 def test_run_span_starts_a_backfill_package_with_the_span_compiled_in(
     server, created, tmp_path):
-  out = _ok(_cli(server.url, 'run', '--span', '2', '--wait', '--poll-seconds',
-                 '0.05', '--output-dir', str(tmp_path)))
+  out = ok(cli(server.url, 'run', '--span', '2', '--wait', '--poll-seconds',
+               '0.05', '--output-dir', str(tmp_path)))
   [entry] = server.state.runs.values()
   run = entry['run']
   # Not the uploaded version: the backfill's own package, inline.
@@ -184,7 +149,7 @@ def test_run_span_starts_a_backfill_package_with_the_span_compiled_in(
 
 def test_run_wait_names_the_failed_step_and_exits_1(server, created):
   server.state.fail_task = 'Trainer'
-  result = _cli(server.url, 'run', '--wait', '--poll-seconds', '0.05')
+  result = cli(server.url, 'run', '--wait', '--poll-seconds', '0.05')
   assert result.returncode == 1, result.stderr
   steps = dict(line.split(maxsplit=1) for line in result.stdout.splitlines()
                if line.startswith('  '))
@@ -195,14 +160,14 @@ def test_run_wait_names_the_failed_step_and_exits_1(server, created):
 
 
 def test_run_without_wait_returns_once_started(server, created):
-  out = _ok(_cli(server.url, 'run'))
+  out = ok(cli(server.url, 'run'))
   [entry] = server.state.runs.values()
   assert entry['polls'] == 0
   assert f'/#/runs/details/{entry["run"]["run_id"]}' in out
 
 
 def test_schedule_runs_one_at_a_time_on_the_cron(server, created):
-  out = _ok(_cli(server.url, 'schedule', '--cron', '0 0 3 * * *'))
+  out = ok(cli(server.url, 'schedule', '--cron', '0 0 3 * * *'))
   [job] = server.state.recurring_runs.values()
   assert job['display_name'] == settings.KFP_SCHEDULE_NAME
   assert job['trigger']['cron_schedule']['cron'] == '0 0 3 * * *'
@@ -216,32 +181,32 @@ def test_schedule_runs_one_at_a_time_on_the_cron(server, created):
   assert 'Each run uses the newest version of the pipeline.' in out
 
   # A second schedule would double the retraining: refused.
-  line = _one_error_line(_cli(server.url, 'schedule', '--cron', '0 0 4 * * *'))
+  line = one_error_line(cli(server.url, 'schedule', '--cron', '0 0 4 * * *'))
   assert 'already exists' in line
   assert len(server.state.recurring_runs) == 1
 
-  _ok(_cli(server.url, 'schedule', '--pause'))
+  ok(cli(server.url, 'schedule', '--pause'))
   assert job['mode'] == 'DISABLE'
-  _ok(_cli(server.url, 'schedule', '--resume'))
+  ok(cli(server.url, 'schedule', '--resume'))
   assert job['mode'] == 'ENABLE'
-  _ok(_cli(server.url, 'schedule', '--delete'))
+  ok(cli(server.url, 'schedule', '--delete'))
   assert server.state.recurring_runs == {}
-  line = _one_error_line(_cli(server.url, 'schedule', '--pause'))
+  line = one_error_line(cli(server.url, 'schedule', '--pause'))
   assert f"no recurring run named '{settings.KFP_SCHEDULE_NAME}'" in line
 
 
 def test_five_field_cron_is_refused_before_any_request(server):
-  line = _one_error_line(_cli(server.url, 'schedule', '--cron', '0 3 * * *'),
-                         returncode=2)
+  line = one_error_line(cli(server.url, 'schedule', '--cron', '0 3 * * *'),
+                        returncode=2)
   assert "cron '0 3 * * *'" in line and '6 fields' in line
   assert server.state.requests == []
 
 
 def test_runs_lists_newest_first_with_dashboard_links(server, created):
-  assert 'No runs' in _ok(_cli(server.url, 'runs'))
+  assert 'No runs' in ok(cli(server.url, 'runs'))
   for _ in range(2):
-    _ok(_cli(server.url, 'run'))
-  lines = _ok(_cli(server.url, 'runs', '--limit', '5')).splitlines()
+    ok(cli(server.url, 'run'))
+  lines = ok(cli(server.url, 'runs', '--limit', '5')).splitlines()
   newest_first = sorted(server.state.runs.values(),
                         key=lambda e: e['run']['created_at'], reverse=True)
   assert len(lines) == 2
@@ -249,87 +214,3 @@ def test_runs_lists_newest_first_with_dashboard_links(server, created):
     run = entry['run']
     assert run['display_name'] in line and 'PENDING' in line
     assert line.endswith(f'{server.url}/#/runs/details/{run["run_id"]}')
-
-
-def test_unreachable_endpoint_is_one_clear_line():
-  with socket.socket() as s:
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]  # closed again before the command runs
-  endpoint = f'http://127.0.0.1:{port}'
-  result = _cli(endpoint, 'runs')
-  line = _one_error_line(result)
-  assert f'cannot reach Kubeflow Pipelines at {endpoint}' in line
-  assert 'Traceback' not in result.stdout + result.stderr
-
-
-def test_refused_credentials_are_one_clear_line(server):
-  server.state.token = 'secret'
-  line = _one_error_line(_cli(server.url, 'runs'))
-  assert 'HTTP 401' in line and '--iap-client-id' in line
-
-
-def test_missing_endpoint_names_the_flag_and_variable():
-  line = _one_error_line(_cli('', 'runs'), returncode=2)
-  assert '--endpoint' in line and connection.ENDPOINT_ENV in line
-
-
-def _request(server, method, path, body=None):
-  request = urllib.request.Request(
-      f'{server.url}/apis/v2beta1{path}', method=method,
-      data=json.dumps(body).encode() if body is not None else None,
-      headers={'Content-Type': 'application/json'})
-  return urllib.request.urlopen(request)
-
-
-@pytest.mark.parametrize('method, path, body, reason', [
-    ('POST', '/experiments', {'display_name': 'x', 'owner': 'me'},
-     "unknown field 'owner'"),
-    ('POST', '/experiments', {'display_name': 5}, 'expected str, got 5'),
-    ('POST', '/experiments?owner=me', {'display_name': 'x'},
-     "unknown query parameter 'owner'"),
-    ('GET', '/experiments?page_size=ten', None,
-     "page_size 'ten' is not an int32"),
-    ('POST', '/pipelines/upload?pipeline_name=x', None,
-     "unknown query parameter 'pipeline_name'"),
-])
-def test_the_server_rejects_requests_the_api_does_not_allow(
-    server, method, path, body, reason):
-  """The checks every test above relies on do reject a wrong request."""
-  with pytest.raises(urllib.error.HTTPError) as error:
-    _request(server, method, path, body)
-  assert error.value.code == 400
-  assert reason in server.state.rejected.pop()
-
-
-def test_the_server_takes_numbers_for_int64_fields_only(server):
-  experiment = json.load(_request(server, 'POST', '/experiments',
-                                  {'display_name': 'x'}))
-  with pytest.raises(urllib.error.HTTPError):  # no pipeline: 404, not 400
-    _request(server, 'POST', '/recurringruns', {
-        'display_name': 'x', 'experiment_id': experiment['experiment_id'],
-        'max_concurrency': 1, 'trigger': {'periodic_schedule': {
-            'interval_second': 3600}}})
-  assert server.state.rejected == []
-
-
-def test_iap_without_google_credentials_is_one_clear_line(server, tmp_path):
-  result = _cli(server.url, 'runs', '--iap-client-id', 'id.apps.example',
-                GOOGLE_APPLICATION_CREDENTIALS=str(tmp_path / 'missing.json'))
-  line = _one_error_line(result)
-  assert 'could not get credentials for IAP client id id.apps.example' in line
-  assert 'missing.json' in line
-
-
-def test_a_package_argo_would_reject_uploads_but_cannot_run(server, kfp_spec,
-                                                            tmp_path):
-  # Task names with '_' compile and upload; CreateRun refuses the workflow.
-  spec = json.loads(json.dumps(kfp_spec))
-  tasks = spec['root']['dag']['tasks']
-  tasks['latest_pushed_model'] = tasks.pop('latest-pushed-model')
-  package = tmp_path / 'underscored.yaml'
-  package.write_text(yaml.safe_dump(spec))
-  _ok(_cli(server.url, 'create', '--package', str(package)))
-  line = _one_error_line(_cli(server.url, 'run'))
-  assert "Argo rejects the DAG task name 'latest_pushed_model" in line
-  assert server.state.runs == {}
-  server.state.rejected.clear()  # the refusal this test expects

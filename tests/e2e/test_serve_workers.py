@@ -28,17 +28,27 @@ def _environment(pid: str) -> dict:
   return dict(v.decode().split('=', 1) for v in variables if b'=' in v)
 
 
+def _server(destination: Path) -> str:
+  """The pid of the process started as the server on destination."""
+  [server] = [p.parent.name for p in Path('/proc').glob('[0-9]*/cmdline')
+              if str(destination) in _cmdline(p.parent.name)]
+  return server
+
+
 def _workers(destination: Path) -> list:
   """The pids of the worker processes of the server on destination.
 
   Its children that multiprocessing started to run a function (not its
   resource tracker).
   """
-  [server] = [p.parent.name for p in Path('/proc').glob('[0-9]*/cmdline')
-              if str(destination) in _cmdline(p.parent.name)]
+  server = _server(destination)
   return [p.parent.name for p in Path('/proc').glob('[0-9]*/stat')
           if p.read_text().rsplit(')', 1)[1].split()[1] == server and
           'spawn_main' in _cmdline(p.parent.name)]
+
+
+def _loads_tensorflow(pid: str) -> bool:
+  return 'libtensorflow_framework' in Path(f'/proc/{pid}/maps').read_text()
 
 
 def _answered_predictions(metrics: str) -> float:
@@ -52,6 +62,10 @@ def test_two_workers_answer_alike_count_together_and_follow_a_push(
   with serve_client.running_server(destination, tmp_path / 'serve.log',
                                    '--workers', '2') as port:
     assert len(_workers(destination)) == 2
+    # Only the workers load TensorFlow and the model; the process that
+    # started them watches them.
+    assert _loads_tensorflow(_server(destination)) is False
+    assert [_loads_tensorflow(w) for w in _workers(destination)] == [True] * 2
     first = serve_client.served_version(port)
 
     def send(_):  # a new connection each, several at once: both workers
