@@ -8,6 +8,7 @@ type) is reported by its number and feature; the others are answered.
 
 import csv
 import dataclasses
+import itertools
 import json
 import math
 import operator
@@ -155,21 +156,20 @@ class Predictor:
 
     The rows most requests carry, read with a few passes of Python's
     builtins over the whole list: a Python loop a row costs more than
-    decoding the JSON did. Rows may also give the label; None for
+    decoding the JSON did. Rows may also give the label, as text; None for
     anything else (no rows, a row that is not an object, lacks a feature,
     has an unknown one or a value that is not text), which the caller reads
     row by row to name the fault.
     """
     if (set(map(type, instances)) != {dict} or
-        not self._taken.issuperset(set().union(*instances))):
+        not self._taken.issuperset(set().union(*instances)) or
+        set(map(type, itertools.chain.from_iterable(
+            map(dict.values, instances)))) != {str}):
       return None
     try:
-      columns = list(zip(*map(self._values, instances)))
+      return dict(zip(self.features, zip(*map(self._values, instances))))
     except KeyError:
       return None
-    if any(set(map(type, column)) != {str} for column in columns):
-      return None
-    return dict(zip(self.features, columns))
 
   def columns(self, rows: List[dict]) -> Columns:
     """Rows as the signature's columns; a field missing or None is ""."""

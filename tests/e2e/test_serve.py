@@ -23,6 +23,7 @@ from serving import model_pool
 from serving import predict
 from serving import rest_request
 from serving import server
+from serving.errors import RequestError
 
 pytestmark = pytest.mark.e2e
 
@@ -75,6 +76,10 @@ def test_each_reading_of_a_request_gives_the_same_fields(destination, rows):
                 ) == by_columns
   assert fields({'instances': [dict(rows[0], fare=10**30)]})['fare'] == [
       str(10**30)]
+  # The label is ignored, but a value of it that is not one number or text
+  # is refused, whichever way the rest reads.
+  with pytest.raises(RequestError, match='instances.0.: tips: true is neith'):
+    fields({'instances': [dict(rows[0], tips=True)]})
 
 
 def test_status_metadata_health_and_metrics(port, rows):
