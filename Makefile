@@ -12,7 +12,7 @@ BROWSER := /usr/bin/chromium
 export TF_USE_LEGACY_KERAS := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test venv lock clean bench bench-alone bench-serve demo
+.PHONY: run test venv lock clean bench bench-alone bench-growth bench-serve demo
 
 run: $(STAMP)
 	$(PY) local_runner.py
@@ -61,6 +61,12 @@ bench: $(STAMP)
 ALONE_SCALES ?= 100 1000
 bench-alone: $(STAMP)
 	$(PY) -m bench.run --alone --scales $(ALONE_SCALES)
+
+# Each data-sized step of the last bench-alone runs re-run alone, the two
+# largest scales alternating: how its own time grows (about 45 min).
+ROUNDS ?= 2
+bench-growth: $(STAMP)
+	$(PY) -m bench.step_growth --rounds $(ROUNDS)
 
 # `taxi-tips serve` under locust on 127.0.0.1, about 80 s: needs a pushed
 # model (`make run`); writes its block of docs/performance.md.

@@ -35,7 +35,7 @@ TEMPLATE_MAX_SCALE = 100
 
 
 
-def _env() -> dict:
+def bench_env() -> dict:
   """The environment of a measured run, without the Makefile's settings.
 
   The caller's environment, without the settings this project's Makefile
@@ -56,7 +56,7 @@ def _template_env() -> dict:
   more). NO_GCE_CHECK stops google.auth probing for a Google Cloud metadata
   server: the template's fastest configuration, and the one measured.
   """
-  return dict(_env(), NO_GCE_CHECK='True')
+  return dict(bench_env(), NO_GCE_CHECK='True')
 
 
 def _result(run: measure.Run, metadata_db: Path, log: Path, run_dir: Path,
@@ -104,7 +104,7 @@ def run_template(work: Path, data_csv: Path) -> dict:
 
 def run_ours(work: Path, data_dir: Path, name: str, trained=True) -> dict:
   outputs = work / 'ours'
-  env = dict(_env(), DATA_PATH=str(data_dir), OUTPUT_DIR=str(outputs))
+  env = dict(bench_env(), DATA_PATH=str(data_dir), OUTPUT_DIR=str(outputs))
   log = work / f'{name}.log'
   run = measure.run_measured(
       [sys.executable, str(configs.PROJECT_ROOT / 'local_runner.py')],
@@ -135,12 +135,12 @@ def write_doc(results: dict, command: str):
          doc_tables.latency_table(results['1']['serving_latency']), '']
         if 'serving_latency' in results.get('1', {}) else []),
       _END])
-  _replace_block(_START, _END, generated)
+  replace_block(_START, _END, generated)
 
 
 def write_alone_doc(results: dict, command: str):
   """The `--alone` sitting's block: ours at each scale and its growth."""
-  _replace_block(_ALONE_START, _ALONE_END, '\n'.join([
+  replace_block(_ALONE_START, _ALONE_END, '\n'.join([
       _ALONE_START, '',
       f'Machine: {doc_tables.machine()}. Reproduce: `{command}`.', '',
       doc_tables.table(results), '',
@@ -150,7 +150,7 @@ def write_alone_doc(results: dict, command: str):
       _ALONE_END]))
 
 
-def _replace_block(start: str, end: str, generated: str):
+def replace_block(start: str, end: str, generated: str):
   text = DOC.read_text()
   before, rest = text.split(start, 1)
   DOC.write_text(before + generated + rest.split(end, 1)[1])
