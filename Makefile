@@ -63,8 +63,8 @@ bench-alone: $(STAMP)
 	$(PY) -m bench.run --alone --scales $(ALONE_SCALES)
 
 # Each data-sized step of the last bench-alone runs re-run alone, the two
-# largest scales alternating: how its own time grows (about 45 min).
-ROUNDS ?= 2
+# largest scales alternating: how its own time grows (about an hour).
+ROUNDS ?= 1
 bench-growth: $(STAMP)
 	$(PY) -m bench.step_growth --rounds $(ROUNDS)
 

@@ -1,21 +1,24 @@
 """Re-runs one step of a finished local run, alone, as ML Metadata recorded it.
 
-    python -m bench.step_rerun METADATA_DB STEP OUTPUT_DIR
+    python -m bench.step_rerun METADATA_DB STEP OUTPUT_DIR [--times N]
 
 STEP is the end of the step's component class name (`Evaluator` finds
 InMemoryEvaluator). Its executor is given the input artifacts and execution
-properties of the newest run's execution of the step, and the pipeline's
+properties of the step's newest completed execution, and the pipeline's
 Beam arguments, in a process set up as local_runner.py's; it writes its
-outputs under OUTPUT_DIR. Printed: one JSON line with the executor's wall,
-user CPU and system CPU seconds.
+outputs under OUTPUT_DIR. With --times N it runs N times in a row, each
+from scratch but the imports. Printed: one JSON line, a list with each
+run's executor wall, user CPU and system CPU seconds.
 """
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
 from pathlib import Path
 import resource
+import shutil
 import sys
 import time
 
@@ -25,19 +28,21 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 from local import heap  # pylint: disable=g-import-not-at-top
 
 
-def _execution(store, step: str):
-  runs = store.get_contexts_by_type('pipeline_run')
-  if not runs:
-    raise SystemExit('error: the store holds no pipeline run')
-  newest = max(runs, key=lambda context: context.create_time_since_epoch)
-  found = [e for e in store.get_executions_by_context(newest.id)
-           if e.type.rsplit('.', 1)[-1].endswith(step)]
-  if len(found) != 1:
-    names = sorted(e.type.rsplit('.', 1)[-1]
-                   for e in store.get_executions_by_context(newest.id))
-    raise SystemExit(f'error: {len(found)} steps of the newest run end with '
-                     f'"{step}"; its steps: {", ".join(names)}')
-  return found[0]
+def newest_execution(store, step: str):
+  """The newest completed execution of the step (not one a cache stood for).
+
+  Raises:
+    SystemExit: no completed execution's type ends with step.
+  """
+  from ml_metadata.proto import metadata_store_pb2  # pylint: disable=g-import-not-at-top
+  done = [e for e in store.get_executions()
+          if e.last_known_state == metadata_store_pb2.Execution.COMPLETE]
+  found = [e for e in done if e.type.rsplit('.', 1)[-1].endswith(step)]
+  if not found:
+    names = sorted({e.type.rsplit('.', 1)[-1] for e in done})
+    raise SystemExit(f'error: no step ending with "{step}" ran to completion '
+                     f'in this store; its steps: {", ".join(names)}')
+  return max(found, key=lambda e: e.create_time_since_epoch)
 
 
 def _artifacts(store, execution, output_dir: Path):
@@ -73,7 +78,7 @@ def prepare(metadata_db: Path, step: str, output_dir: Path):
     (executor, input_dict, output_dict, exec_properties) for executor.Do.
 
   Raises:
-    SystemExit: no run in the store, or not one step that STEP names.
+    SystemExit: no completed execution of the step in the store.
   """
   # pylint: disable=g-import-not-at-top
   from tfx.dsl.components.base import base_beam_executor
@@ -82,7 +87,7 @@ def prepare(metadata_db: Path, step: str, output_dir: Path):
   from pipeline import configs
   # pylint: enable=g-import-not-at-top
   store = metadata.read_only_store(metadata_db)
-  execution = _execution(store, step)
+  execution = newest_execution(store, step)
   module, name = execution.type.rsplit('.', 1)
   component = getattr(importlib.import_module(module), name)
   inputs, outputs = _artifacts(store, execution, output_dir)
@@ -113,11 +118,20 @@ def main(argv=None) -> int:
   parser.add_argument('metadata_db', type=Path)
   parser.add_argument('step')
   parser.add_argument('output_dir', type=Path)
+  parser.add_argument('--times', type=int, default=1,
+                      help='runs one after another; the last one\'s outputs '
+                      'are kept')
   args = parser.parse_args(argv)
   heap.limit_malloc_arenas()
-  with heap.long_lived():  # as local_runner.py imports
-    prepared = prepare(args.metadata_db, args.step, args.output_dir)
-  print(json.dumps(timed(*prepared)))
+  runs = []
+  for index in range(args.times):
+    shutil.rmtree(args.output_dir, ignore_errors=True)
+    # The first run's imports are kept out of collections, as local_runner.py's.
+    with heap.long_lived() if index == 0 else contextlib.nullcontext():
+      prepared = prepare(args.metadata_db, args.step, args.output_dir)
+    runs.append(timed(*prepared))
+    heap.release_freed_memory()
+  print(json.dumps(runs))
   return 0
 
 

@@ -2,6 +2,7 @@
 
 from bench import doc_tables
 from bench import run
+from bench import step_growth
 
 
 def _run(wall, memory):
@@ -53,3 +54,18 @@ def test_above_the_template_scale_ours_runs_alone_and_its_growth_is_shown():
   assert '| Transform | 20.0 | 250.0 | 12.5x | 900 | 990 | 1.1x |' in growth
   # Too short to divide, and no memory sample while it ran.
   assert '| Pusher | 0.0 | 0.0 |  |  |  |  |' in growth
+
+
+def test_each_larger_run_is_set_against_the_smaller_windows_beside_it():
+  def window(*walls):
+    return [{'wall_seconds': w, 'user_seconds': w, 'system_seconds': 0.}
+            for w in walls]
+  # Small windows of mean 20 and 30 s around a large run of 250 s.
+  windows = {'small': [window(18, 22), window(30, 30)],
+             'large': [window(250)]}
+  [grew] = step_growth.growth(windows, step_growth.wall_seconds)
+  assert grew == 10.0
+  results = {'scales': ['100', '1000'], 'rows_ratio': 10.0, 'repeat': 2,
+             'steps': {'Transform': windows}}
+  assert step_growth.growth_table(results).splitlines()[2] == (
+      '| Transform | 20.0, 30.0 | 250.0 | 10.0x | 20.0, 30.0 | 250.0 | 10.0x |')
