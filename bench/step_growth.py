@@ -101,8 +101,8 @@ def growth_table(results: dict) -> str:
                 ', '.join(f'{ratio:.1f}x' for ratio in growth(windows, of))]
 
   for step, windows in results['steps'].items():
-    lines.append(f'| {step} | '
-                 f'{" | ".join(cells(windows, wall_seconds) + cells(windows, cpu_seconds))} |')
+    row = cells(windows, wall_seconds) + cells(windows, cpu_seconds)
+    lines.append(f'| {step} | {" | ".join(row)} |')
   return '\n'.join(lines)
 
 

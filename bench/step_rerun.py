@@ -122,6 +122,10 @@ def main(argv=None) -> int:
                       help='runs one after another; the last one\'s outputs '
                       'are kept')
   args = parser.parse_args(argv)
+  if not args.metadata_db.is_file():
+    parser.error(f'no ML Metadata store at {args.metadata_db}')
+  if args.times < 1:
+    parser.error(f'--times must be at least 1, not {args.times}')
   heap.limit_malloc_arenas()
   runs = []
   for index in range(args.times):

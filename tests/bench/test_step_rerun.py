@@ -64,3 +64,10 @@ def test_a_step_that_did_not_run_is_named_with_those_that_did(bundled_run,
   assert last.startswith('error: no step ending with "Evaluatr" ran to '
                          'completion in this store; its steps: ')
   assert 'InMemoryEvaluator' in last and 'Trainer' in last
+
+
+def test_a_missing_store_is_named(tmp_path):
+  done = _rerun(tmp_path / 'metadata.db', 'Evaluator', tmp_path / 'again')
+  assert done.returncode == 2
+  assert done.stderr.strip().splitlines()[-1].endswith(
+      f'error: no ML Metadata store at {tmp_path / "metadata.db"}')
