@@ -37,6 +37,7 @@ _START, _END = '<!-- bench-growth:start -->', '<!-- bench-growth:end -->'
 def _window(scale_dir: Path, step: str, times: int, output_dir: Path) -> list:
   """The step of scale_dir's first run, re-run times in a row: each's figures."""
   metadata_db = paths.LocalPaths(scale_dir / 'pair-1' / 'ours').metadata_path
+  shutil.rmtree(output_dir, ignore_errors=True)  # an interrupted bench's
   try:
     done = subprocess.run(
         [sys.executable, '-m', 'bench.step_rerun', str(metadata_db), step,

@@ -126,10 +126,15 @@ def main(argv=None) -> int:
     parser.error(f'no ML Metadata store at {args.metadata_db}')
   if args.times < 1:
     parser.error(f'--times must be at least 1, not {args.times}')
+  if args.output_dir.exists() and (not args.output_dir.is_dir() or
+                                   any(args.output_dir.iterdir())):
+    parser.error(f'{args.output_dir} is not an empty folder: the outputs '
+                 'go to an empty or new one')
   heap.limit_malloc_arenas()
   runs = []
   for index in range(args.times):
-    shutil.rmtree(args.output_dir, ignore_errors=True)
+    if index:
+      shutil.rmtree(args.output_dir)  # the run before's outputs
     # The first run's imports are kept out of collections, as local_runner.py's.
     with heap.long_lived() if index == 0 else contextlib.nullcontext():
       prepared = prepare(args.metadata_db, args.step, args.output_dir)

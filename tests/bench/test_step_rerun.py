@@ -71,3 +71,17 @@ def test_a_missing_store_is_named(tmp_path):
   assert done.returncode == 2
   assert done.stderr.strip().splitlines()[-1].endswith(
       f'error: no ML Metadata store at {tmp_path / "metadata.db"}')
+
+
+def test_a_folder_with_files_is_not_taken_for_the_outputs(tmp_path):
+  metadata_db = tmp_path / 'metadata.db'
+  metadata_db.touch()
+  kept = tmp_path / 'outputs' / 'model.txt'
+  kept.parent.mkdir()
+  kept.write_text('a model')
+  done = _rerun(metadata_db, 'Evaluator', kept.parent)
+  assert done.returncode == 2
+  assert done.stderr.strip().splitlines()[-1].endswith(
+      f'error: {kept.parent} is not an empty folder: the outputs go to an '
+      'empty or new one')
+  assert kept.read_text() == 'a model'
